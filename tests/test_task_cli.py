@@ -35,6 +35,16 @@ def test_tasks_list_shows_every_practice_competition():
         assert name in result.stdout
 
 
+def test_tasks_metrics_is_a_readable_table():
+    result = gome("tasks", "metrics")
+    assert result.returncode == 0
+    rows = result.stdout.splitlines()
+    assert any(r.startswith("quadratic-weighted-kappa") for r in rows)
+    # the direction and the description start in the same column on every row
+    assert len({r.index("is better") for r in rows}) == 1
+    assert len({r.index("  ", r.index("is better")) for r in rows}) == 1
+
+
 def test_tasks_make_writes_mlebench_layout(comp):
     assert (comp / "public" / "train.csv").is_file()
     assert (comp / "public" / "test.csv").is_file()

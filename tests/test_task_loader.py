@@ -237,6 +237,7 @@ def test_task_file_in_a_plain_folder_sets_the_metric(tmp_path):
         ("file", "is a file"),
         ("empty", "is empty"),
         ("no_description", "no description.md"),
+        ("not_a_competition", "is not a competition folder"),
         ("no_sample", "no sample submission"),
         ("one_column_sample", "fewer than two columns"),
         ("bad_metric", "unknown metric 'f2'"),
@@ -254,6 +255,10 @@ def test_bad_folders_raise_one_sentence_naming_the_fix(setup, message, tmp_path)
         _plain(folder)
         if setup == "no_description":
             (folder / "description.md").unlink()
+        elif setup == "not_a_competition":
+            for child in folder.iterdir():
+                child.unlink()
+            (folder / "notes.txt").write_text("my shopping list")
         elif setup == "no_sample":
             (folder / "sample_submission.csv").unlink()
         elif setup == "one_column_sample":

@@ -77,8 +77,8 @@ def metrics_cmd() -> None:
     from gome.task.metrics import list_metrics
 
     for m in list_metrics():
-        arrow = "higher" if m.higher_is_better else "lower"
-        typer.echo(f"{m.name:<24} {arrow} is better  {m.description}")
+        direction = "higher is better" if m.higher_is_better else "lower is better"
+        typer.echo(f"{m.name:<24} {direction:<16}  {m.description}")
 
 
 def register(app: typer.Typer) -> None:

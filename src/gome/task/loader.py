@@ -25,6 +25,7 @@ from gome.task.discovery import (
     find_sample_submission,
     infer_columns,
     infer_kind,
+    is_table,
     read_table,
     split_files,
     test_columns,
@@ -88,6 +89,12 @@ def load_task(path: str | Path, metric: str | None = None) -> Task:
             raise TaskError(
                 f"{public} is empty: point --task at a competition folder (with public/ or "
                 "description.md, data files and a sample submission)."
+            )
+        if not any(is_table(p) for p in public.iterdir()):
+            raise TaskError(
+                f"{public} is not a competition folder (no description.md, no data tables): "
+                "point --task at a folder with public/ and private/ or description.md, data "
+                "files and a sample submission."
             )
         raise TaskError(
             f"no description.md in {public}: add one describing the task, the files and the "
