@@ -40,9 +40,11 @@ def test_tasks_metrics_is_a_readable_table():
     assert result.returncode == 0
     rows = result.stdout.splitlines()
     assert any(r.startswith("quadratic-weighted-kappa") for r in rows)
-    # the direction and the description start in the same column on every row
-    assert len({r.index("is better") for r in rows}) == 1
-    assert len({r.index("  ", r.index("is better")) for r in rows}) == 1
+    # direction and description each start in one column on every row
+    directions = {r.index("higher is better" if "higher is" in r else "lower is better")
+                  for r in rows}
+    descriptions = {len(r) - len(r[r.index("is better") + 9:].lstrip()) for r in rows}
+    assert len(directions) == 1 and len(descriptions) == 1, result.stdout
 
 
 def test_tasks_make_writes_mlebench_layout(comp):
