@@ -461,7 +461,11 @@ class _Run:
             if self.cgroup is not None:
                 self.cgroup.kill_all()
             kill_group(proc.pid)
-        if self.mode == "none":
+        if self.cgroup is None:
+            # Without bubblewrap this catches daemons that left the group. With it, the kernel
+            # tears the PID namespace down after its init died, but asynchronously: waiting
+            # here until none of the run's processes is alive keeps "nothing outlives the run"
+            # true at the moment the outcome is returned (a fork bomb took a few ms longer).
             kill_run_processes(self.run_id, proc.pid if proc is not None else None)
 
     def _outcome(self, facts: RunFacts, sampled_peak: float | None, rusage: Any, stats: Any,
