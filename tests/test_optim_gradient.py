@@ -259,9 +259,15 @@ def test_final_reruns_rerun_top_candidates_with_other_seeds(
 ) -> None:
     out = tmp_path / "run"
     reasoner = _plan(penguins, ["ok", "better", "better"])
-    result = _run(penguins, out, reasoner, steps=3, final_reruns=2)
-    reruns = [s for s in _steps(out) if s.kind == StepKind.RERUN]
-    assert len(reruns) == 4 and {s.seed for s in reruns}.isdisjoint({0})
+    result = _run(penguins, out, reasoner, steps=3, final_reruns=2, seed=5)
+    steps = _steps(out)
+    # every search step ran with the run's seed, i.e. was validated on the same folds
+    search = [s for s in steps if s.kind != StepKind.RERUN]
+    assert [s.outcome.scores["seed"] for s in search] == ["5"] * 3
+    reruns = [s for s in steps if s.kind == StepKind.RERUN]
+    assert len(reruns) == 4 and {s.outcome.scores["seed"] for s in reruns}.isdisjoint({"5"})
+    # both candidates are re-run on the same two new seeds, so their means stay comparable
+    assert len({s.seed for s in reruns}) == 2
     assert result.final is not None and len(result.final.rerun_scores) == 2
     scores = json.loads((out / "final" / "scores.json").read_text())
     assert "mean_score" in scores

@@ -67,7 +67,10 @@ class StepRecord(BaseModel):
     tokens_out: int = 0
     memory_used: list[int] = Field(default_factory=list)
     workspace: str = ""
-    seed: int = 0
+    seed: int = Field(default=0, description=(
+        "GOME_SEED the solution ran with: the run's seed for every search step, so that all "
+        "steps are validated on the same folds and the line search compares like with like; "
+        "final re-runs use other seeds"))
     extra: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -157,7 +157,7 @@ class GradientOptimizer:
             trace=tr.trace, index=tr.next_index, kind=kind,
             parent_id=tr.steps[-1].id if tr.steps else None,
             base_id=best.step_id if best else None,
-            seed=self.cfg.seed * 1_000_003 + tr.trace * 10_007 + tr.next_index,
+            seed=self.cfg.seed,
             elapsed_start_s=self.s.budget.elapsed(),
         ))
         ctx = self._context(tr, step)
@@ -266,7 +266,8 @@ class GradientOptimizer:
             siblings=siblings, time_used_frac=b.frac_used(), time_left_s=b.time_left(),
             stage=b.stage(), runtime=self._runtime_text,
             debug_time_limit_s=self.cfg.debug_time_limit_s,
-            full_time_limit_s=self.cfg.full_time_limit_s, step_seed=step.seed,
+            full_time_limit_s=self.cfg.full_time_limit_s,
+            step_seed=self.cfg.seed * 1_000_003 + tr.trace * 10_007 + tr.next_index,
         )
 
     def _describe_runtime(self) -> str:

@@ -167,13 +167,13 @@ class TreeSearch:
             trace=trace, index=index, kind=action.kind,
             parent_id=parent.id if parent else None,
             base_id=parent.id if parent else None,
-            seed=self.cfg.seed * 1_000_003 + n,
+            seed=self.cfg.seed,
             elapsed_start_s=self.s.budget.elapsed(),
             extra={"tree": {"policy": action.reason,
                             "debug_depth": (self.tree.debug_depth(parent) + 1
                                             if action.kind == StepKind.DEBUG and parent else 0)}},
         ))
-        ctx = self._context(step, action)
+        ctx = self._context(step, action, step_seed=self.cfg.seed * 1_000_003 + n)
         phase = self._phase(step)
         fatal: FatalLLMError | None = None
         try:
@@ -244,7 +244,7 @@ class TreeSearch:
                  step.parent_id, step.decision.value if step.decision else "?", step.reason)
 
     # -- context ---------------------------------------------------------------------------
-    def _context(self, step: StepRecord, action: Action) -> Context:
+    def _context(self, step: StepRecord, action: Action, *, step_seed: int) -> Context:
         """What the operator sees: for improve the node and its score, and (as AIDE's memory)
         a summary of the valid nodes so far; siblings are the other roots' approaches."""
         b = self.s.budget
@@ -260,7 +260,7 @@ class TreeSearch:
             siblings=[d.approach for d in self.tree.drafts if d.approach],
             time_used_frac=b.frac_used(), time_left_s=b.time_left(), stage=b.stage(),
             runtime=self._runtime(), debug_time_limit_s=self.cfg.debug_time_limit_s,
-            full_time_limit_s=self.cfg.full_time_limit_s, step_seed=step.seed,
+            full_time_limit_s=self.cfg.full_time_limit_s, step_seed=step_seed,
         )
 
     _runtime_text: str | None = None
