@@ -82,6 +82,9 @@ def test_gome_exec_json(tmp_path):
     assert out["status"] == "ok" and out["scores"]["score"] == 0.75
     assert out["debug"] is True and out["time_limit_s"] == 30
     assert "GOME_DEBUG 1" in out["stdout_tail"]
+    assert out["isolation"] in ("bwrap", "none")
+    res = _gome("exec", str(ws), "--task", str(public), "--isolation", "none", "--json")
+    assert json.loads(res.stdout)["isolation"] == "none"
 
 
 def test_gome_exec_table_and_failure_exit_code(tmp_path):

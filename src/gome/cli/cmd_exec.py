@@ -5,6 +5,7 @@ So that a user can re-run any step's code (or their own) the same way and see th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -57,8 +58,9 @@ def exec_solution(
     if note and not as_json:
         typer.echo(f"gome: {note}", err=True)
     outcome = sandbox.run(workspace.resolve(), input_dir, debug=debug, seed=seed)
-    if as_json:
-        typer.echo(outcome.model_dump_json(indent=2))
+    if as_json:  # the isolation the run got, so a JSON reader knows whether it was contained
+        typer.echo(json.dumps({**outcome.model_dump(mode="json"),
+                               "isolation": sandbox.isolation}, indent=2))
     else:
         _print_outcome(outcome, sandbox.isolation)
     raise typer.Exit(0 if outcome.ok else 1)
