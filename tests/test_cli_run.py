@@ -55,6 +55,11 @@ def test_run_rejects_bad_input_in_one_sentence(penguins: Path, tmp_path: Path) -
     _one_line_error(_gome("resume", str(tmp_path), "--no-live"), "not a gome run folder")
     _one_line_error(_gome("run", str(penguins), "--metric", "nosuch", "--no-live",
                           "--out", str(tmp_path / "c")), "unknown metric")
+    for option, value, field in (("--steps", "0", "max_steps"),
+                                 ("--final-reruns", "-1", "final_reruns"),
+                                 ("--slots", "0", "slots")):
+        _one_line_error(_gome("run", str(penguins), option, value, "--no-live",
+                              "--out", str(tmp_path / "b")), field)
     typo = _gome("run", str(penguins), "--metrc", "accuracy", "--no-live")
     assert typo.returncode == 2 and "Traceback" not in typo.stderr
     assert "No such option: --metrc" in typo.stderr

@@ -216,6 +216,14 @@ def test_bad_input_is_one_clear_sentence(tmp_path: Path):
                            str(tmp_path / "nothing")], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "not a bench folder" in proc.stderr
+    for option, value in (("--seeds", "0"), ("--retries", "-1"), ("--practice-rows", "5")):
+        proc = subprocess.run([sys.executable, "-m", "gome.cli.app", "bench", "penguins",
+                               option, value, "--out", str(tmp_path / "c")],
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]  # one line
+        assert proc.stderr.startswith(f"gome: option {option}:"), proc.stderr
+    assert not (tmp_path / "c").exists()
     with pytest.raises(ConfigError, match="not prepared"):
         resolve_suite(["lite"], bench_dir=tmp_path, data_dir=tmp_path)
 

@@ -25,7 +25,7 @@ class RunConfig(BaseModel):
     reasoner: str = Field(default="heuristic", description="heuristic | llm | scripted:<module>")
     traces: int = Field(default=2, ge=1)
     time_limit_s: float = Field(default=1800.0, gt=0)
-    max_steps: int | None = Field(default=None, description="total steps over all traces")
+    max_steps: int | None = Field(default=None, ge=1, description="total steps over all traces")
     seed: int = 0
     debug_time_limit_s: float = 60.0
     full_time_limit_s: float = 600.0
@@ -35,7 +35,7 @@ class RunConfig(BaseModel):
     undirected: bool = False
     merge: bool = False
     merge_at_frac: float = 0.85
-    final_reruns: int = 0
+    final_reruns: int = Field(default=0, ge=0)
     reasoning_noise: float = Field(default=0.0, ge=0.0, le=1.0)
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
@@ -43,7 +43,8 @@ class RunConfig(BaseModel):
         default=None, description="executor ray: CPUs each sandbox run asks for (default: threads)"
     )
     run_gpus: float = Field(default=0.0, ge=0.0, description="executor ray: GPUs per sandbox run")
-    slots: int | None = Field(default=None, description="concurrent sandbox runs; default: cores")
+    slots: int | None = Field(default=None, ge=1,
+                              description="concurrent sandbox runs; default: cores")
     isolation: Literal["auto", "bwrap", "none"] = "auto"
     python: str | None = Field(default=None, description="solution interpreter; default: ours")
     submission_out: Path | None = None

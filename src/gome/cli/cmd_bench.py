@@ -66,6 +66,8 @@ def register(app: typer.Typer) -> None:
         if suite and suite[0] == "report":
             _report(suite[1:], split, as_json)
             return
+        from pydantic import ValidationError
+
         from gome.api import make_config
         from gome.errors import ConfigError
         from gome.scale.bench import BenchOptions, run_bench
@@ -85,11 +87,16 @@ def register(app: typer.Typer) -> None:
         )
         run = template.model_dump(mode="json", exclude_unset=True,
                                   exclude={"task_dir", "out_dir", "seed"})
-        options = BenchOptions(
-            suite=suite, out=out or _default_out(suite), data_dir=data_dir, seeds=seeds,
-            run=run, jobs=jobs, ray_address=ray_address, cpus_per_job=cpus_per_job,
-            gpus_per_job=gpus_per_job, retries=retries, practice_rows=practice_rows,
-        )
+        try:
+            options = BenchOptions(
+                suite=suite, out=out or _default_out(suite), data_dir=data_dir, seeds=seeds,
+                run=run, jobs=jobs, ray_address=ray_address, cpus_per_job=cpus_per_job,
+                gpus_per_job=gpus_per_job, retries=retries, practice_rows=practice_rows,
+            )
+        except ValidationError as err:  # e.g. --seeds 0: one sentence, not a traceback
+            first = err.errors()[0]
+            name = "--" + "-".join(str(p) for p in first["loc"]).replace("_", "-")
+            raise ConfigError(f"option {name}: {first['msg']}; check its value.") from None
         typer.echo(f"gome: bench folder {options.out}", err=True)
 
         def say(text: str, job: object) -> None:

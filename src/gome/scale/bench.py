@@ -38,7 +38,9 @@ class BenchOptions(BaseModel):
     cpus_per_job: float = 1.0
     gpus_per_job: float = 0.0
     retries: int = Field(default=1, ge=0, description="extra attempts for a job that died")
-    practice_rows: int | None = None
+    practice_rows: int | None = Field(
+        default=None, ge=20, description="subsample practice competitions (train and test "
+        "must not be empty)")
     hard_limit_factor: float = Field(
         default=1.5, description="kill a job after factor x its time limit + 10 minutes"
     )
