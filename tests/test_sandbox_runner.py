@@ -91,6 +91,38 @@ def test_lightgbm_solution_produces_scores_and_submission(tmp_path, isolation):
     assert out.traceback is None
 
 
+@pytest.mark.parametrize("isolation", ISOLATIONS)
+def test_output_is_in_the_log_while_the_run_goes_on(tmp_path, isolation):
+    """A user can `tail -f run.log`: a line is there before the solution has finished."""
+    public = make_task(tmp_path)
+    ws = write_solution(tmp_path / "ws", """
+        import os, time
+        print("first line", flush=False)  # no flush: the sandbox must not wait for exit
+        for _ in range(300):
+            if os.path.exists("go"):
+                break
+            time.sleep(0.1)
+        print("second line")
+    """)
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(
+        out=Sandbox(FAST, isolation=isolation).run(ws, public, seed=unique_seed())))
+    runner.start()
+    log = ws / "run.log"
+    seen = ""
+    for _ in range(300):
+        seen = log.read_text() if log.exists() else ""
+        if "first line" in seen or not runner.is_alive():
+            break
+        threading.Event().wait(0.1)
+    still_running = runner.is_alive()
+    (ws / "go").write_text("")
+    runner.join(60)
+    assert still_running and "first line" in seen and "second line" not in seen
+    assert result["out"].status == RunStatus.OK
+    assert "second line" in log.read_text()
+
+
 def test_debug_run_sets_env_and_writes_debug_log(tmp_path):
     public = make_task(tmp_path)
     ws = write_solution(tmp_path / "ws", """
