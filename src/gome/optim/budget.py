@@ -64,6 +64,17 @@ class Budget:
     def frac_used(self) -> float:
         return min(1.0, self.elapsed() / self.time_limit_s) if self.time_limit_s else 1.0
 
+    def progress(self) -> float:
+        """The share of the budget used: of the time or of the step limit, whichever is further.
+
+        A run bounded by ``--steps`` with a generous clock is near its end when its steps are,
+        so phases meant for the end of the budget (the merge phase) must look at both.
+        """
+        frac = self.frac_used()
+        if self.max_steps:
+            frac = max(frac, min(1.0, self._steps_started / self.max_steps))
+        return frac
+
     def stage(self) -> Stage:
         frac = self.frac_used()
         if frac < DRAFT_STAGE_FRAC:

@@ -288,7 +288,7 @@ class GradientOptimizer:
     def _merge_due(self, tr: Trace) -> bool:
         if not self.cfg.merge or tr.merged or len(self.traces) < 2:
             return False
-        if self.s.budget.frac_used() < self.cfg.merge_at_frac:
+        if self.s.budget.progress() < self.cfg.merge_at_frac:  # time or steps
             return False
         return any(e.trace != tr.trace for e in self.s.memory.entries())
 
