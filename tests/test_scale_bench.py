@@ -150,6 +150,52 @@ def test_a_job_that_dies_is_recorded_and_retried_once(tmp_path: Path):
     assert "died, retrying" in out
 
 
+def test_a_job_that_dies_twice_is_recorded_failed_and_not_retried_again(tmp_path: Path):
+    """One retry, not more: the second death ends the attempt loop with both reasons kept;
+    the next start of the bench redoes the failed job."""
+    import threading
+
+    bench = tmp_path / "bench"
+    options = BenchOptions(suite=["penguins"], out=bench, seeds=1, practice_rows=60, jobs=1,
+                           run={"reasoner": "scripted:gome.reasoning.scripted:slow",
+                                "max_steps": 4, "traces": 1, "time_limit_s": 120.0,
+                                "slots": 1})
+    events: list[str] = []
+    counts: dict[str, int] = {}
+    runner = threading.Thread(
+        target=lambda: counts.update(run_bench(options, on_event=lambda t, j: events.append(t))))
+    runner.start()
+    killed: list[int] = []
+    try:
+        for _ in range(2):
+            assert _poll(lambda: (bench / "bench.sqlite").exists() and any(
+                j.pid and j.pid not in killed for j in _jobs(bench)), 120), events
+            (job,) = _jobs(bench)
+            time.sleep(1.0)
+            os.kill(job.pid, signal.SIGKILL)  # what the OOM killer does
+            killed.append(job.pid)
+        runner.join(timeout=120)
+    finally:
+        for job in _jobs(bench) if (bench / "bench.sqlite").exists() else []:
+            if job.pid and job.pid not in killed and _alive(job.pid):
+                os.kill(job.pid, signal.SIGKILL)
+        runner.join(timeout=60)
+    assert not runner.is_alive()
+    assert counts["failed"] == 1 and counts["done"] == 0, events
+    (job,) = _jobs(bench)
+    assert job.status == JobStatus.FAILED and job.attempts == 2
+    assert len(job.history) == 2 and all("killed by SIGKILL" in h for h in job.history)
+    assert "killed by SIGKILL" in job.reason
+    assert sum("died, retrying" in e for e in events) == 1
+    assert sum(e.startswith("failed penguins") for e in events) == 1
+
+    again: list[str] = []
+    assert run_bench(options, on_event=lambda t, j: again.append(t))["done"] == 1, again
+    (job,) = _jobs(bench)
+    assert job.attempts == 3 and job.grade["valid"]
+    assert any("killed by SIGKILL" in h for h in job.history)  # the deaths stay on record
+
+
 def _hand_db(bench: Path) -> None:
     lite = load_split("lite")
     db = JobDB(bench)
