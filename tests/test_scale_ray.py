@@ -216,3 +216,69 @@ def test_stopping_a_ray_bench_requeues_its_jobs(ray_session, tmp_path: Path):
     db.close()
     assert all(j.status == JobStatus.PENDING and j.history[-1].endswith("interrupted")
                for j in jobs)
+
+
+def _job_processes(bench: Path) -> list[tuple[int, int]]:
+    """(pid, parent pid) of the job processes this bench started (``python -m gome.scale.job``)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        if b"gome.scale.job" in cmd and any(str(bench).encode() in part for part in cmd):
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            found.append((int(proc.name), ppid))
+    return found
+
+
+def test_a_ray_job_whose_worker_dies_is_recorded_and_retried_once(ray_session, tmp_path: Path):
+    """The Ray worker running the job is killed (as when its node is lost): Ray reports the
+    death, the job records Ray's reason, runs again and finishes."""
+    import os
+    import signal
+
+    from gome.scale.bench import BenchOptions, run_bench
+    from gome.scale.jobdb import JobDB, JobStatus
+
+    bench = tmp_path / "bench"
+    options = BenchOptions(
+        suite=["penguins"], out=bench, seeds=1, practice_rows=60, ray_address="auto",
+        run={"reasoner": "scripted:gome.reasoning.scripted:slow", "time_limit_s": 120.0,
+             "max_steps": 4, "traces": 1, "slots": 1},
+    )
+    events: list[str] = []
+    counts: dict[str, int] = {}
+    runner = threading.Thread(
+        target=lambda: counts.update(run_bench(options, on_event=lambda t, j: events.append(t))))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := _job_processes(bench)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(found) == 1, events
+        ((job_pid, worker_pid),) = found
+        time.sleep(1.0)
+        os.kill(worker_pid, signal.SIGKILL)  # the node (its worker) is gone
+        runner.join(timeout=240)
+    finally:
+        if runner.is_alive():
+            for pid, _ in _job_processes(bench):
+                os.kill(pid, signal.SIGKILL)
+            runner.join(timeout=60)
+    assert not runner.is_alive() and counts["done"] == 1, events
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{job_pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)  # the orphaned job process goes with its worker
+    assert not Path(f"/proc/{job_pid}").exists() or "Z" in Path(
+        f"/proc/{job_pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    db = JobDB(bench)
+    (job,) = db.jobs()
+    db.close()
+    assert job.status == JobStatus.DONE and job.attempts == 2 and job.grade["valid"]
+    assert len(job.history) == 1 and job.history[0].startswith("attempt 1: Ray: "), job.history
+    assert any(word in job.history[0] for word in ("Crashed", "died", "Died")), job.history
+    assert sum("died, retrying" in e for e in events) == 1
