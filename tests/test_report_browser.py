@@ -68,6 +68,25 @@ def test_report_opens_clean_draws_plot_and_expands_a_step(driver, tmp_path: Path
     assert len(lines) == len(traces) and all(w > 50 for w in lines)
     points = driver.execute_script("return document.querySelectorAll('#plot-svg .pt').length")
     assert points == len(steps)
+    # the time axis reads like the step list's "ended at" (the sample run lasts two hours)
+    ticks = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#plot-svg .axis text'))"
+        ".map(t => t.textContent)")
+    assert "run time (h:mm:ss)" in ticks and "1:00:00" in ticks
+    # one ring, on the final pick, and the hint above the plot says what it means
+    journal = Journal.open(run_dir)
+    final_id = journal.run().final.step_id
+    journal.close()
+    ringed = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#plot-svg .best-ring'))"
+        ".map(r => r.parentNode.querySelector('.pt[data-step]') && "
+        "[r.getAttribute('cx'), r.getAttribute('cy')])")
+    final_pt = driver.execute_script(
+        f"var p = document.querySelector('#plot-svg .pt[data-step=\"{final_id}\"]');"
+        "return [p.getAttribute('cx'), p.getAttribute('cy')]")
+    assert ringed == [final_pt]
+    assert "the ringed dot is the final pick" in driver.find_element(
+        "css selector", "#plot-section .hint").text
     browser.full_screenshot(driver, ARTIFACTS / "report-overview.png", max_height=1400)
 
     # expanding a step builds its details, with the highlighted diff against its parent

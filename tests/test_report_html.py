@@ -144,6 +144,35 @@ def test_every_step_is_present_with_the_journals_numbers(gradient_run: Path) -> 
     assert any(r["users"].strip() for r in page.memory_rows)
 
 
+def test_a_run_over_an_hour_shows_every_clock_time_as_h_mm_ss(gradient_run: Path) -> None:
+    """"16:46" (m:ss) beside an axis reading "1:30" (h:mm) was ambiguous: one format a page."""
+    html = write_report(gradient_run).read_text(encoding="utf-8")
+    page = Page(html)
+    steps, j = _journal(gradient_run)
+    run = j.run()
+    j.close()
+    assert run.time_used_s >= 3600
+    rows = {int(r["data-step-id"]): r for r in page.steps}
+    early = [s for s in steps if s.elapsed_end_s is not None and s.elapsed_end_s < 3600]
+    assert early, "the sample run should have steps in its first hour"
+    for s in steps:
+        if s.elapsed_end_s is not None:
+            assert rows[s.id]["text:t"] == fmt.duration(s.elapsed_end_s, hours=True)
+            assert rows[s.id]["text:t"].count(":") == 2
+    data = json.loads(next(t for a, t in page.scripts if a.get("id") == "gome-data"))
+    assert data["run"]["clock_hours"] is True
+    assert fmt.duration(61) == "1:01" and fmt.duration(61, hours=True) == "0:01:01"
+
+
+def test_how_the_run_ended_is_labelled(gradient_run: Path) -> None:
+    page = Page(write_report(gradient_run).read_text(encoding="utf-8"))
+    j = Journal.open(gradient_run)
+    run = j.run()
+    j.close()
+    assert page.by_id["run-message"].startswith("How the run ended")
+    assert page.by_id["run-message"].endswith(run.message or run.final.message)
+
+
 def test_embedded_data_holds_each_steps_details(gradient_run: Path) -> None:
     page = Page(write_report(gradient_run).read_text(encoding="utf-8"))
     (data_script,) = [text for attrs, text in page.scripts if attrs.get("id") == "gome-data"]

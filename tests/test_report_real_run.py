@@ -55,6 +55,9 @@ def test_report_written_by_the_run_holds_every_step_and_its_numbers(real_run: Pa
     assert run.final is not None and run.final.score is not None
     assert page.by_id["best-score"] == fmt.score(run.final.score)
     assert page.by_id["steps-total"] == "6"
+    # the final pick is named by the step id every other part of the page uses
+    assert f"final pick: step #{run.final.step_id} (trace {run.final.trace})" in \
+        page.by_id["run-message"]
     assert page.by_id["llm-cost"] == fmt.money(totals["cost_usd"])
     final_step = next(s for s in steps if s.id == run.final.step_id)
     assert str(escape(final_step.code)) in report.read_text(encoding="utf-8")  # final main.py

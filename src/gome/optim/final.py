@@ -68,7 +68,8 @@ def select_final(session: Session) -> FinalResult:
         step_id=chosen.id, trace=chosen.trace, score=chosen.score, rerun_scores=reruns,
         main_py=str(final_dir / "main.py"), submission=str(final_dir / "submission.csv"),
         scores_json=str(final_dir / "scores.json"),
-        message=f"final: trace {chosen.trace} step {chosen.index}, validation "
+        # the step's run-wide id (#N), the one the report, `gome show` and workspaces use
+        message=f"final pick: step #{chosen.id} (trace {chosen.trace}), validation "
         f"{session.task.metric} {chosen.score:g}",
     )
     if session.config.submission_out:

@@ -20,14 +20,18 @@ def gain(value: float | None) -> str:
     return f"{value:+.4g}"
 
 
-def duration(seconds: float | None) -> str:
-    """Run-clock time as h:mm:ss (or m:ss under an hour)."""
+def duration(seconds: float | None, hours: bool = False) -> str:
+    """Run-clock time as h:mm:ss (or m:ss under an hour).
+
+    ``hours=True`` keeps the hours for every time of a run that lasts an hour or more, so that
+    "16:46" (m:ss) never sits beside "1:30:00" (h:mm:ss) on one page.
+    """
     if seconds is None:
         return "—"
     s = int(round(max(0.0, seconds)))
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+    return f"{h}:{m:02d}:{sec:02d}" if h or hours else f"{m}:{sec:02d}"
 
 
 def money(value: float | None) -> str:

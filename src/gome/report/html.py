@@ -97,11 +97,18 @@ def page_data(data: RunData) -> dict[str, Any]:
     return {
         "run": {"id": s.run_id, "metric": s.metric, "higher_is_better": s.higher_is_better,
                 "optimizer": s.optimizer, "time_used_s": s.time_used_s,
+                "clock_hours": clock_hours(data),
                 "best_step_id": s.best_step_id, "final_step_id": s.final_step_id},
         "steps": [_step_payload(st, step_diff(st, by_id), calls_by_step.get(st.id, []))
                   for st in data.steps],
         "memory": [m.model_dump(mode="json") for m in data.memory],
     }
+
+
+def clock_hours(data: RunData) -> bool:
+    """Whether the run's clock reached an hour: then every time on the page reads h:mm:ss."""
+    ends = [st.elapsed_end_s or st.elapsed_start_s or 0.0 for st in data.steps]
+    return max([data.summary.time_used_s or 0.0, *ends]) >= 3600
 
 
 def render_report(data: RunData) -> str:
@@ -125,6 +132,7 @@ def render_report(data: RunData) -> str:
     template = _env().get_template("report.html.j2")
     return template.render(
         s=data.summary, run=data.run, final=final, final_code=final_code, by_trace=by_trace,
+        clock_hours=clock_hours(data),
         trace_summaries={t.trace: t for t in data.summary.per_trace},
         memory=data.memory, users=memory_users(data.steps), step_by_id=data.step_by_id(),
         decision_of=decision_of, config_json=json.dumps(_clean(data.run.config), indent=2,

@@ -41,8 +41,9 @@
   function fmtDur(sec) {
     if (sec === null || sec === undefined) { return "—"; }
     var s = Math.round(Math.max(0, sec)), h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
-    var r = s % 60, mm = (h ? String(m).padStart(2, "0") : String(m));
-    return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
+    var long = h || RUN.clock_hours;  // a run over an hour: every time reads h:mm:ss
+    var r = s % 60, mm = (long ? String(m).padStart(2, "0") : String(m));
+    return (long ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
   }
   function fmtSpan(sec) {  // a length of time, e.g. "4m 10s"
     if (sec === null || sec === undefined) { return "—"; }
@@ -318,11 +319,11 @@
     for (var t = 0; t <= tmax + 1e-9; t += xs) {
       svg("line", { x1: X(t), x2: X(t), y1: T, y2: T + ph }, grid);
       var tx = svg("text", { x: X(t), y: H - B + FAIL + 16, "text-anchor": "middle" }, axis);
-      tx.textContent = tmax >= 3600 ? Math.floor(t / 3600) + ":" + String(Math.round((t % 3600) / 60)).padStart(2, "0") : fmtDur(t);
+      tx.textContent = fmtDur(t);  // the same clock as the step list's "ended at"
     }
     svg("line", { x1: L, x2: L + pw, y1: T + ph, y2: T + ph }, axis);
     var xl = svg("text", { x: L + pw / 2, y: H - 8, "text-anchor": "middle" }, axis);
-    xl.textContent = tmax >= 3600 ? "run time (h:mm)" : "run time (m:ss)";
+    xl.textContent = RUN.clock_hours ? "run time (h:mm:ss)" : "run time (m:ss)";
     var yl = svg("text", { x: 14, y: T + ph / 2, "text-anchor": "middle", transform: "rotate(-90 14 " + (T + ph / 2) + ")" }, axis);
     yl.textContent = RUN.metric + (RUN.higher_is_better ? " (higher is better)" : " (lower is better)");
     var fy = T + ph + FAIL - 2;
