@@ -67,10 +67,15 @@ def test_run_rejects_bad_input_in_one_sentence(penguins: Path, tmp_path: Path) -
 
 
 def test_run_where_every_step_fails_exits_nonzero(penguins: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "home" / "submission" / "submission.csv"
     res = _gome("run", str(penguins), "--reasoner", "scripted:gome.reasoning.scripted:all_fail",
-                "--traces", "1", "--steps", "2", "--out", str(tmp_path / "run"), "--no-live")
+                "--traces", "1", "--steps", "2", "--out", str(tmp_path / "run"), "--no-live",
+                "--submission-out", str(copy))
     assert res.returncode == 1
     assert "no step produced a valid" in res.stdout.replace("\n", " ")
+    rows = [ln.split(maxsplit=1) for ln in res.stdout.splitlines() if ln.strip()]
+    assert not any(row[0] == "submission" for row in rows)  # the summary names no file
+    assert not copy.exists() and not (tmp_path / "run" / "final").exists()
     assert "Traceback" not in res.stderr
 
 
