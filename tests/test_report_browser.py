@@ -107,6 +107,17 @@ def test_report_opens_clean_draws_plot_and_expands_a_step(driver, tmp_path: Path
     driver.execute_script("arguments[0].scrollIntoView({block: 'end'})", diff)
     driver.save_screenshot(str(ARTIFACTS / "report-step.png"))
 
+    # memory a choice drew on reads "[id] change (gain +x)", or without a gain for a draft
+    driver.execute_script("document.querySelectorAll('details.step').forEach(d => d.open = true)")
+    assert _wait(driver, f"return document.querySelectorAll('.body[data-built]').length === "
+                         f"{len(steps)}")
+    drew = driver.execute_script(
+        "return Array.from(document.querySelectorAll('.choice .muted'))"
+        ".map(e => e.textContent).filter(t => t.startsWith('drew on'))")
+    assert drew and all("()" not in t for t in drew)
+    assert any("(gain " in t for t in drew)
+    driver.execute_script("document.querySelectorAll('details.step').forEach(d => d.open = false)")
+
     # clicking a plot point opens that step
     other = next(s for s in steps if s.decision == Decision.FAILED)
     driver.execute_script(

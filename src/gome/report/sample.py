@@ -234,7 +234,11 @@ def build_sample_run(run_dir: Path, steps: int = 24, traces: int = 3, optimizer:
         st["prev"] = step.id
         if step.decision == Decision.ACCEPTED:
             st.update(best=step.score, code=code, id=step.id)
-            if kind != StepKind.DRAFT and step.selection:
+            if kind == StepKind.DRAFT:  # the optimizer remembers drafts too, with no gain
+                journal.add_memory(MemoryEntry(
+                    id=0, trace=trace, step_id=step.id, problem="draft",
+                    hypothesis=step.summary, component="draft", score=step.score, gain=None))
+            elif step.selection:
                 journal.add_memory(MemoryEntry(
                     id=0, trace=trace, step_id=step.id, problem=step.selection.hypothesis.problem,
                     hypothesis=step.selection.hypothesis.statement + hostile_text,

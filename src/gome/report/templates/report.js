@@ -161,7 +161,8 @@
         var mu = add(ch, el("div", "muted", "drew on success memory: "));
         used.forEach(function (mid) {
           var m = MEMORY[mid];
-          add(mu, el("span", null, "[" + mid + "] " + (m ? m.hypothesis + " (" + fmtGain(m.gain) + ")" : "") + "  "));
+          var gain = m && m.gain !== null && m.gain !== undefined ? " (gain " + fmtGain(m.gain) + ")" : "";
+          add(mu, el("span", null, "[" + mid + "] " + (m ? m.hypothesis + gain : "") + "  "));
         });
       }
     }
