@@ -134,6 +134,17 @@ def test_report_opens_clean_draws_plot_and_expands_a_step(driver, tmp_path: Path
         ".filter(d => !d.hidden).map(d => d.dataset.trace)")
     assert visible and set(visible) == {"1"}
     assert len(visible) == sum(s.trace == 1 for s in steps)
+
+    # unticking "rejected" and "failed" (clicking as a user does) leaves trace 1's accepted steps
+    for decision in ("rejected", "failed"):
+        driver.find_element("css selector", f"#f-decisions input[value='{decision}']").click()
+    visible = driver.execute_script(
+        "return Array.from(document.querySelectorAll('details.step'))"
+        ".filter(d => !d.hidden).map(d => [d.dataset.trace, d.dataset.decision])")
+    expected = [s for s in steps if s.trace == 1 and s.decision == Decision.ACCEPTED]
+    assert visible and len(visible) == len(expected)
+    assert {tuple(v) for v in visible} == {("1", "accepted")}
+    assert driver.find_element("css selector", "#f-count").text.startswith(str(len(expected)))
     assert browser.console_errors(driver) == []
 
 
