@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, Field
 
 from gome.errors import FatalLLMError
-from gome.llm.providers import Endpoint, api_key_for, resolve_endpoint
+from gome.llm.providers import NO_KEY, Endpoint, api_key_for, resolve_endpoint
 from gome.llm.settings import LLMSettings
 
 Role = Literal["system", "user", "assistant"]
@@ -99,6 +99,11 @@ _CONTEXT_RE = re.compile(
 )
 _SCHEMA_RE = re.compile(r"response_format|json_schema|structured output|json schema", re.I)
 _MODEL_RE = re.compile(r"model", re.I)
+_MISSING_KEY_RE = re.compile(r"missing credentials|api_key client option must be set|"
+                             r"missing \w+ api key|api key (is )?(not set|missing)", re.I)
+# LiteLLM's exception messages repeat the class names: "litellm.AuthenticationError:
+# AuthenticationError: OpenAIException - Incorrect API key provided"
+_LITELLM_PREFIX_RE = re.compile(r"^(litellm\.\w+: )+(\w+Error: )?(\w+Exception - )?")
 
 
 @lru_cache(maxsize=8)
@@ -148,6 +153,9 @@ class _RetryingChat:
             return "bad_request"
         return "raise"
 
+    def _fatal_sentence(self, err: Exception) -> str:
+        return _fatal_sentence(err, self.model)
+
     # -- the loop -----------------------------------------------------------------------
     def complete(self, request: ChatRequest, stats: CallStats | None = None) -> ChatReply:
         stats = stats if stats is not None else CallStats()
@@ -162,7 +170,7 @@ class _RetryingChat:
                 used_schema = used_schema or used
                 choice = raw.choices[0]
                 message = choice.message
-                refusal = getattr(message, "refusal", None)
+                refusal = _refusal(message)
                 finish = choice.finish_reason or "stop"
                 if refusal or finish == "content_filter":
                     why = (refusal or "content filter").strip().splitlines()[0][:200]
@@ -201,7 +209,7 @@ class _RetryingChat:
             except Exception as err:  # noqa: BLE001 - classified below
                 kind = self._classify(err)
                 if kind == "fatal":
-                    raise FatalLLMError(_fatal_sentence(err, self.model)) from err
+                    raise FatalLLMError(self._fatal_sentence(err)) from err
                 if kind == "context":
                     raise ContextLengthExceeded(_message(err)) from err
                 if kind == "bad_request" and fixes < 4:
@@ -220,7 +228,7 @@ class _RetryingChat:
                     "not exist" in _message(err) or "not found" in _message(err)
                     or "unknown" in _message(err).lower() or "invalid model" in _message(err)
                 ):
-                    raise FatalLLMError(_fatal_sentence(err, self.model)) from err
+                    raise FatalLLMError(self._fatal_sentence(err)) from err
                 if kind == "raise":  # not an API error we know: fail this call, not the run
                     raise LLMTransportError(f"{type(err).__name__}: {err}"[:300]) from err
                 if kind != "retry" or failures >= self.settings.max_retries:
@@ -290,13 +298,14 @@ class _RetryingChat:
 
     def _account(self, raw: Any, kwargs: dict[str, Any], stats: CallStats) -> None:
         usage = getattr(raw, "usage", None)
-        if usage is not None and getattr(usage, "prompt_tokens", None) is not None:
+        if usage is not None and (getattr(usage, "prompt_tokens", None) or
+                                  getattr(usage, "completion_tokens", None)):
             stats.tokens_in += int(usage.prompt_tokens or 0)
             stats.tokens_out += int(getattr(usage, "completion_tokens", 0) or 0)
             details = getattr(usage, "prompt_tokens_details", None)
             cached = getattr(details, "cached_tokens", None) if details is not None else None
             stats.cached_tokens += int(cached or 0)
-        else:  # some servers report nothing: estimate (4 characters a token)
+        else:  # some servers report nothing (LiteLLM then says 0 and 0): estimate, 4 chars a token
             stats.usage_reported = False
             prompt_chars = sum(len(m["content"]) for m in kwargs["messages"])
             reply = raw.choices[0].message.content or "" if raw.choices else ""
@@ -335,30 +344,62 @@ class LiteLLMChat(_RetryingChat):
         env: dict[str, str] | None = None,
     ) -> None:
         super().__init__(endpoint, settings, seed=seed)
-        try:
-            import litellm  # type: ignore[import-not-found]  # noqa: F401
-        except ImportError as err:
-            from gome.errors import ConfigError
-
-            raise ConfigError(
-                "The litellm backend is not installed: pip install 'gome[litellm]' or use "
-                "backend = \"openai\"."
-            ) from err
+        load_litellm()
         self._env = env
         self._token_param = "max_tokens"
 
     def _send(self, kwargs: dict[str, Any]) -> Any:
-        import litellm  # type: ignore[import-not-found]
-
+        litellm = load_litellm()
         kwargs = dict(kwargs, model=self.endpoint.model_string, num_retries=0,
                       timeout=self.settings.timeout_s)
         if self.settings.base_url:
             kwargs["api_base"] = self.settings.base_url
-        if self.endpoint.key_env and (self._env or {}).get(self.endpoint.key_env):
-            kwargs["api_key"] = (self._env or {})[self.endpoint.key_env]
+        key = self._key()
+        if key:
+            kwargs["api_key"] = key
         if self.settings.headers:
             kwargs["extra_headers"] = expand_headers(self.settings.headers, self._env)
         return litellm.completion(**kwargs)
+
+    def _classify(self, err: Exception) -> str:
+        # LiteLLM reports a key it could not find as a server error (HTTP 500): retrying is futile.
+        if _MISSING_KEY_RE.search(_message(err)):
+            return "fatal"
+        return super()._classify(err)
+
+    def _fatal_sentence(self, err: Exception) -> str:
+        if _MISSING_KEY_RE.search(_message(err)):
+            var = self.endpoint.key_env or "the provider's key variable"
+            return (f"No API key for model '{self.model}': set the environment variable {var} "
+                    "(or point --base-url at a local OpenAI-compatible server).")
+        return super()._fatal_sentence(err)
+
+    def _key(self) -> str | None:
+        """The key from the variable gome resolved, a placeholder for a server that needs none,
+        or None: LiteLLM then finds the provider's own credentials (AWS, Vertex...)."""
+        env = os.environ if self._env is None else self._env
+        key = env.get(self.endpoint.key_env, "") if self.endpoint.key_env else ""
+        if key:
+            return key
+        if self.endpoint.local or self.settings.base_url:
+            return NO_KEY
+        return None
+
+
+def load_litellm() -> Any:
+    """Import LiteLLM closed-world: its bundled price map, not one fetched from GitHub at import."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    try:
+        import litellm  # type: ignore[import-not-found]
+    except ImportError as err:
+        from gome.errors import ConfigError
+
+        raise ConfigError(
+            "The litellm backend is not installed: pip install 'gome[litellm]' or use "
+            "backend = \"openai\"."
+        ) from err
+    litellm.suppress_debug_info = True  # its "Give Feedback / Get Help" banner on every error
+    return litellm
 
 
 def make_chat_model(
@@ -400,7 +441,17 @@ def _message(err: Exception) -> str:
         inner = body.get("error", body)
         if isinstance(inner, dict) and inner.get("message"):
             return str(inner["message"])
-    return str(getattr(err, "message", None) or err)
+    return _LITELLM_PREFIX_RE.sub("", str(getattr(err, "message", None) or err))
+
+
+def _refusal(message: Any) -> str | None:
+    """The refusal text: a field of the openai SDK's message, a provider field in LiteLLM's."""
+    refusal = getattr(message, "refusal", None)
+    if refusal is None:
+        extra = getattr(message, "provider_specific_fields", None)
+        if isinstance(extra, dict):
+            refusal = extra.get("refusal")
+    return str(refusal) if refusal else None
 
 
 def _code(err: Exception) -> str:

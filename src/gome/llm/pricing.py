@@ -114,9 +114,12 @@ def cost_usd(
 
 def _litellm_price(names: list[str]) -> Price | None:
     """LiteLLM's community price map, when the optional extra is installed."""
+    from gome.errors import ConfigError
+    from gome.llm.client import load_litellm
+
     try:
-        import litellm  # type: ignore[import-not-found]
-    except Exception:
+        litellm = load_litellm()  # its bundled map: no fetch from GitHub
+    except (ConfigError, ImportError):
         return None
     table = getattr(litellm, "model_cost", {}) or {}
     for name in names:
