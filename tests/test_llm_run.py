@@ -140,6 +140,8 @@ def test_gome_run_with_the_llm_reasoner(practice: Path, tmp_path: Path):
     assert steps[0].cost_usd > 0
     sloppy = [c for c in calls if not c.ok]
     assert len(sloppy) == 1 and "no ```python code block" in (sloppy[0].error or "")
+    # the summary printed at the end carries the run's LLM totals
+    assert f"{len(calls)} calls" in proc.stdout and f"${totals['cost_usd']:.2f}" in proc.stdout
 
 
 def test_bad_key_ends_the_run_with_one_sentence(practice: Path, tmp_path: Path):
@@ -179,3 +181,27 @@ def test_cost_cap_stops_the_run_with_a_final_submission(practice: Path, tmp_path
     assert "cost cap" in run.message
     assert [s.kind for s in steps if s.kind != "rerun"] == ["draft"]
     assert requests == 2  # the draft, and the review of the first valid solution
+
+
+@pytest.mark.slow
+def test_call_cap_lets_the_step_in_flight_finish_and_submits(practice: Path, tmp_path: Path):
+    # the draft and its review are 2 calls; the gradient step passes the cap of 3 at its
+    # propose call, finishes (select, implement, review), and no further step starts
+    with FakeOpenAI(responder=scripted_model()) as fake:
+        proc = gome_run(tmp_path, practice, fake, "--steps", "6", "--max-llm-calls", "3")
+        requests = len(fake.requests)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_dir = tmp_path / "run"
+    assert (run_dir / "final" / "submission.csv").exists()
+    journal = Journal.open(run_dir)
+    try:
+        run = journal.run()
+        steps = journal.steps(status="done")
+        calls = journal.llm_calls()
+    finally:
+        journal.close()
+    assert run.status == "finished"
+    assert "call cap of 3" in run.message
+    assert [s.kind for s in steps if s.kind != "rerun"] == ["draft", "gradient"]
+    assert len(calls) == requests > 3  # every request is in the journal, the cap was passed
+    assert f"{len(calls)} calls" in proc.stdout

@@ -23,6 +23,9 @@ def _summary(result, *, heading: str = "gome run") -> None:  # noqa: ANN001
             medal = f" ({final.medal})" if final.medal and final.medal != "none" else ""
             rows.append(("held-out score", f"{final.heldout_score:g}{medal}"))
         rows += [("submission", str(final.submission)), ("code", str(final.main_py))]
+    llm = _llm_totals(Path(result.run_dir))
+    if llm:
+        rows.append(("LLM", llm))
     rows.append(("run folder", str(result.run_dir)))
     report = Path(result.run_dir) / "report.html"
     if report.exists():
@@ -32,6 +35,38 @@ def _summary(result, *, heading: str = "gome run") -> None:  # noqa: ANN001
     console.print(f"[bold cyan]{heading}[/] [{style}]{result.status}[/]")
     for label, value in rows:
         console.print(f"  [bold]{label:<17}[/]{escape(value)}")
+
+
+def _llm_totals(run_dir: Path) -> str | None:
+    """The run's LLM spend, and each trace's, from the journal: the number a user checks first
+    after an LLM run (None when the run made no LLM calls)."""
+    from gome.errors import GomeError
+    from gome.journal.db import Journal
+    from gome.report.fmt import money, tokens
+
+    try:
+        journal = Journal.open(run_dir)
+    except GomeError:
+        return None
+    try:
+        calls = journal.llm_call_summaries()
+    finally:
+        journal.close()
+    if not calls:
+        return None
+    cost = sum(float(c["cost_usd"] or 0.0) for c in calls)
+    tin = sum(int(c["tokens_in"] or 0) for c in calls)
+    tout = sum(int(c["tokens_out"] or 0) for c in calls)
+    per_trace: dict[int, float] = {}
+    for c in calls:
+        if c["trace"] is not None:
+            per_trace[int(c["trace"])] = per_trace.get(int(c["trace"]), 0.0) + float(
+                c["cost_usd"] or 0.0)
+    line = f"{len(calls)} calls, {tokens(tin)} in, {tokens(tout)} out, {money(cost)}"
+    if len(per_trace) > 1:
+        line += " (" + ", ".join(f"trace {t} {money(v)}" for t, v in sorted(per_trace.items()))
+        line += ")"
+    return line
 
 
 def _announce(run_dir: Path) -> None:
