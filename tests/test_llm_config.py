@@ -126,3 +126,52 @@ def test_config_show_bad_file_is_one_line(tmp_path: Path) -> None:
                           timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "does not exist" in proc.stderr
+
+
+def config_show(cwd: Path, *args: str, **env: str) -> str:
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "160"}
+    proc = subprocess.run([sys.executable, "-m", "gome.cli.app", "config", "show", *args],
+                          cwd=cwd, env=base | env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def row(out: str, name: str) -> str:
+    """The value and note cells of one row of the settings table."""
+    line = next(x for x in out.splitlines() if x.startswith(f"│ {name} "))
+    return " ".join(cell.strip() for cell in line.split("│")[2:] if cell.strip())
+
+
+def test_config_show_applies_cli_over_toml_over_env(tmp_path: Path) -> None:
+    (tmp_path / "gome.toml").write_text('[llm]\nmodel = "gpt-4.1"\nmax_cost_usd = 5.0\n'
+                                        'max_llm_calls = 50\n')
+    out = config_show(tmp_path, "--max-llm-calls", "7", GOME_MODEL="gpt-5", GOME_MAX_COST="9",
+                      GOME_MAX_LLM_CALLS="40", GOME_TEMPERATURE="0.4")
+    assert row(out, "model") == "gpt-4.1"  # gome.toml over the environment
+    assert row(out, "max_cost_usd") == "5.0"  # gome.toml over the environment
+    assert row(out, "max_llm_calls") == "7"  # the command line over both
+    assert row(out, "temperature") == "0.4"  # the environment where nothing else is set
+
+
+@pytest.mark.parametrize(
+    ("args", "endpoint", "note", "key"),
+    [
+        (["--model", "gpt-5"], "gpt-5 @ api.openai.com", "$1.25/10.0 per 1M in/out",
+         "OPENAI_API_KEY = sk-…5678"),
+        (["--model", "openai/gpt-4.1", "--base-url", "http://localhost:8000/v1"],
+         "gpt-4.1 @ http://localhost:8000/v1", "$2.0/8.0 per 1M in/out",
+         "OPENAI_API_KEY = sk-…5678"),
+        (["--model", "ollama/qwen2.5-coder"], "qwen2.5-coder @ http://localhost:11434/v1",
+         "local, free", None),
+    ],
+)
+def test_config_show_resolves_the_model_strings_users_type(
+    tmp_path: Path, args: list[str], endpoint: str, note: str, key: str | None
+) -> None:
+    out = config_show(tmp_path, *args, OPENAI_API_KEY="sk-proj-abcdefghijk5678")
+    assert row(out, "endpoint (default)") == f"{endpoint} {note}"
+    if key is None:
+        assert "key (default)" not in out  # a local server needs no key
+    else:
+        assert row(out, "key (default)") == key
+    assert "abcdefghijk" not in out

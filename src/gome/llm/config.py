@@ -165,8 +165,14 @@ def masked_view(
                 continue
             key = env.get(ep.key_env, "") if ep.key_env else ""
             price = price_for(model, settings.prices)
-            note = "local, free" if ep.local else (
-                f"${price.input}/{price.output} per 1M in/out" if price else "price unknown")
+            # the same rule as cost_usd: a known price counts even on a local URL (a LiteLLM
+            # proxy on localhost may forward to a paid API); otherwise a local server is free
+            if price is not None and (price.input or price.output):
+                note = f"${price.input}/{price.output} per 1M in/out"
+            elif price is not None or ep.local:
+                note = "local, free" if ep.local else "free"
+            else:
+                note = "price unknown: add it under [llm.prices]"
             rows.append((f"endpoint {op}", f"{ep.model} @ {ep.base_url or 'api.openai.com'}",
                          note))
             if ep.key_env:
