@@ -121,7 +121,9 @@ def main() -> None:
     first10 = sum(r[1] for r in rows[:10]) / min(10, len(rows))
     last10 = sum(r[1] for r in rows[-10:]) / min(10, len(rows))
     naive_last = sum(r[3] for r in rows[-10:]) / min(10, len(rows))
-    print(f"diagnose prompt, mean of steps 41-50 / mean of steps 1-10: {last10 / first10:.2f} "
+    n = len(rows)
+    print(f"diagnose prompt, mean of steps {max(1, n - 9)}-{n} / mean of steps 1-{min(10, n)}: "
+          f"{last10 / first10:.2f} "
           f"(naive: {naive_last / first10:.2f}); max {max(r[1] for r in rows)} tokens")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -432,3 +433,36 @@ def test_header_values_can_name_environment_variables(task, fake):
     s = settings(fake, headers={"X-Team": "ml", "X-Token": "${GOME_TEST_TOKEN}"})
     LLMReasoner(task, s, env={"GOME_TEST_TOKEN": "tok-123"}).diagnose(context(task))
     assert fake.headers[0]["X-Token"] == "tok-123" and fake.headers[0]["X-Team"] == "ml"
+
+
+def test_settings_reach_the_request(task, fake):
+    fake.add(json.dumps(DIAGNOSIS))
+    s = settings(fake, organization="org-gome", temperature=0.3, reasoning_effort="high",
+                 max_output_tokens=3000)
+    LLMReasoner(task, s).diagnose(context(task))
+    sent = fake.requests[0]
+    # a custom base URL: the widely supported max_tokens, not OpenAI's max_completion_tokens
+    assert (sent["temperature"], sent["reasoning_effort"], sent["max_tokens"]) == (
+        0.3, "high", 3000)
+    headers = {k.lower(): v for k, v in fake.headers[0].items()}
+    assert headers["openai-organization"] == "org-gome"
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap_and_honours_retry_after(task, fake):
+    from gome.llm.client import make_chat_model
+
+    model = make_chat_model("openai/gpt-4.1-mini",
+                            settings(fake, retry_base_s=1.0, retry_max_s=8.0), env={})
+    delays = [model._backoff(n, RuntimeError()) for n in range(1, 7)]
+    for n, delay in enumerate(delays, start=1):
+        ceiling = min(8.0, 2.0 ** (n - 1))
+        assert ceiling / 2 <= delay <= ceiling  # jitter takes off up to half
+    assert len({round(d / min(8.0, 2.0 ** n), 6) for n, d in enumerate(delays)}) > 1
+    # a 429's Retry-After is waited for, above the exponential delay (up to retry_max_s)
+    fake.add(error(429, "Rate limit reached", headers={"retry-after": "1"}), json.dumps(DIAGNOSIS))
+    ctx = context(task)
+    reasoner = LLMReasoner(task, settings(fake, retry_base_s=0.01, retry_max_s=5.0))
+    started = time.monotonic()
+    reasoner.diagnose(ctx)
+    assert time.monotonic() - started >= 1.0
+    assert ctx.llm_calls[0].ok and ctx.llm_calls[0].attempts == 2

@@ -113,3 +113,18 @@ def test_prompts_share_a_cacheable_prefix_and_carry_the_parts(task) -> None:
         assert part in d, part
     assert "add ratio feature" in select[1]["content"] and "[id 11]" in select[1]["content"]
     assert "5 folds" in i and "add ratio feature" in i  # the memory the choice relied on
+
+
+def test_draft_prompt_carries_the_sibling_traces_ideas(task) -> None:
+    ctx = Context(task=task, siblings=["gradient boosting on raw features", "k-nearest neighbours"],
+                  runtime="Python 3.11", time_left_s=900, stage="draft")
+    with FakeOpenAI() as fake:
+        fake.add(Reply(content="SUMMARY: forest\nAPPROACH: random forest\n"
+                               "```python\nprint('draft')\n```"))
+        reasoner = LLMReasoner(task, LLMSettings(model="openai/m", base_url=fake.base_url))
+        change = reasoner.draft(ctx)
+        user = fake.requests[0]["messages"][1]["content"]
+    assert change.code == "print('draft')\n"
+    assert "Other traces are trying these approaches" in user
+    assert "- gradient boosting on raw features" in user and "- k-nearest neighbours" in user
+    assert "clearly different from the other traces" in user
