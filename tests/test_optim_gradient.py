@@ -105,6 +105,24 @@ def test_accept_only_better_in_the_tasks_direction(
     assert steps[3].base_id == steps[1].id and steps[4].base_id == steps[1].id
 
 
+@pytest.mark.parametrize("task_name", ["penguins", "ames"])
+def test_a_gain_within_the_fold_noise_is_rejected_unless_the_gate_is_off(
+    task_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A better overall score whose folds disagree about the sign is a near tie, not a gain."""
+    task_dir = request.getfixturevalue(task_name)
+    plan = ["ok", "lucky", "better"]
+    _run(task_dir, tmp_path / "gated", _plan(task_dir, plan), steps=3)
+    steps = _steps(tmp_path / "gated")
+    assert [s.decision for s in steps] == [Decision.ACCEPTED, Decision.REJECTED,
+                                           Decision.ACCEPTED]
+    assert steps[1].gain is not None and steps[1].gain > 0  # better overall, yet rejected
+    assert "within the validation noise" in steps[1].reason
+    assert steps[2].base_id == steps[0].id  # the trace kept its best
+    _run(task_dir, tmp_path / "plain", _plan(task_dir, plan), steps=3, noise_gate=0)
+    assert [s.decision for s in _steps(tmp_path / "plain")] == [Decision.ACCEPTED] * 3
+
+
 def test_history_holds_accepted_steps_and_failures_since_last_acceptance(
     penguins: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,10 @@ class RunConfig(BaseModel):
     merge: bool = False
     merge_at_frac: float = 0.85
     final_reruns: int = Field(default=0, ge=0)
+    noise_gate: float = Field(
+        default=1.0, ge=0.0,
+        description="accept a better score only if its paired per-fold gain is at least this many "
+                    "standard errors (when both solutions report the same folds); 0: off")
     reasoning_noise: float = Field(default=0.0, ge=0.0, le=1.0)
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None

@@ -96,6 +96,9 @@ def register(app: typer.Typer) -> None:
         undirected: bool = typer.Option(False, "--undirected", help="ablation: plain improve"),
         merge: bool = typer.Option(False, "--merge", help="merge phase near the end"),
         final_reruns: int = typer.Option(0, help="re-run the top k with other seeds"),
+        noise_gate: float = typer.Option(
+            1.0, help="accept a gain only if its paired per-fold gain is at least this many "
+            "standard errors (when the solutions report per-fold scores); 0: off"),
         submission_out: Path | None = typer.Option(None, help="also copy the submission here"),
         executor: str = typer.Option("local", help="local | ray"),
         ray_address: str | None = typer.Option(None, help="Ray cluster address (--executor ray)"),
@@ -124,7 +127,8 @@ def register(app: typer.Typer) -> None:
             time_limit=time_limit, steps=steps, seed=seed, out=out, optimizer=optimizer,
             metric=metric,
             reasoning_noise=reasoning_noise, momentum=not no_momentum, undirected=undirected,
-            merge=merge, final_reruns=final_reruns, submission_out=submission_out,
+            merge=merge, final_reruns=final_reruns, noise_gate=noise_gate,
+            submission_out=submission_out,
             executor=executor, ray_address=ray_address, max_cost=max_cost,
             max_llm_calls=max_llm_calls,
             debug_time_limit=debug_time_limit, full_time_limit=full_time_limit, slots=slots,

@@ -35,6 +35,7 @@ VARIANT_KEYS = {
     "merge": bool,
     "merge_at_frac": float,
     "final_reruns": int,
+    "noise_gate": float,
     "max_fix_attempts": int,
 }
 TREE_KEYS = {name: field.annotation for name, field in TreeSettings.model_fields.items()}

@@ -11,7 +11,9 @@ the final reruns all go through here, so the rules are the same for every optimi
 from __future__ import annotations
 
 import difflib
+import math
 import shutil
+import statistics
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -177,6 +179,42 @@ def _what(outcome: Outcome) -> str:
     return outcome.status.value
 
 
+def fold_scores(outcome: Outcome | None) -> list[float] | None:
+    """The per-fold validation scores a solution reported (``"folds"`` in scores.json)."""
+    folds = (outcome.scores or {}).get("folds") if outcome is not None else None
+    if not isinstance(folds, list) or not folds:
+        return None
+    try:
+        values = [float(x) for x in folds]
+    except (TypeError, ValueError):
+        return None
+    return values if all(math.isfinite(v) for v in values) else None
+
+
+def within_noise(step_folds: list[float] | None, best_folds: list[float] | None,
+                 higher_is_better: bool, min_t: float) -> str | None:
+    """Why a gain is not a gain, or None: the paired per-fold gain must be at least ``min_t``
+    standard errors, when both solutions scored the same number of folds (every search step
+    runs with the run's seed, so such folds are the same rows).
+
+    A gain of a handful of rows on small data is as likely a lucky draw as a better model; over a
+    hundred steps, accepting those walks the solution along the validation noise (the paper's
+    judge settles such near ties on other grounds than the score, too). ``min_t`` 0 disables it.
+    """
+    if (min_t <= 0 or not step_folds or not best_folds or len(step_folds) != len(best_folds)
+            or len(step_folds) < 3):
+        return None
+    sign = 1.0 if higher_is_better else -1.0
+    diffs = [sign * (a - b) for a, b in zip(step_folds, best_folds, strict=True)]
+    mean = statistics.fmean(diffs)
+    se = statistics.stdev(diffs) / math.sqrt(len(diffs))
+    if mean > 0 and (se == 0 or mean / se >= min_t):
+        return None
+    t = mean / se if se > 0 else 0.0
+    return (f"the gain is within the validation noise: per-fold gain {mean:+.4g} ± {se:.2g} "
+            f"over {len(diffs)} paired folds (t = {t:.2f} < {min_t:g})")
+
+
 def judge(
     step: StepRecord,
     task: Task,
@@ -184,11 +222,15 @@ def judge(
     review: Callable[[], Review] | None = None,
     *,
     cancelled: bool = False,
+    best_outcome: Outcome | None = None,
+    noise_gate: float = 0.0,
 ) -> None:
     """The line search: set ``decision``, ``reason`` and ``gain`` of an executed step.
 
-    The direction comes from the task, never from a reasoner. The review is only asked when the
-    step would otherwise be accepted, so a veto is the only thing it can change.
+    The direction comes from the task, never from a reasoner. A better score whose paired
+    per-fold gain over ``best_outcome`` is below ``noise_gate`` standard errors is a near tie and
+    rejected (see :func:`within_noise`). The review is only asked when the step would otherwise
+    be accepted, so a veto is the only thing it can change.
     """
     if not step.valid or step.score is None:
         stopped = cancelled and (step.outcome is None or not step.outcome.ok)
@@ -201,6 +243,13 @@ def judge(
         step.decision = Decision.REJECTED
         step.reason = f"score {step.score:g} is not better than the best {best_score:g}"
         return
+    if best_score is not None:
+        noise = within_noise(fold_scores(step.outcome), fold_scores(best_outcome),
+                             task.higher_is_better, noise_gate)
+        if noise is not None:
+            step.decision = Decision.REJECTED
+            step.reason = f"score {step.score:g} beats {best_score:g}, but {noise}"
+            return
     if review is not None:
         verdict = review()
         step.review = verdict

@@ -185,7 +185,8 @@ class TreeSearch:
             phase("reviewing")
             judge(step, self.s.task, best.score if best else None,
                   review=lambda: self.s.reasoner.review(ctx, step.code or "", step.outcome),
-                  cancelled=self.s.budget.cancel.is_set())
+                  cancelled=self.s.budget.cancel.is_set(),
+                  best_outcome=best.outcome if best else None, noise_gate=self.cfg.noise_gate)
             self._sandbox_failures = 0
         except InvalidOutput as err:
             step.decision = Decision.FAILED

@@ -11,6 +11,10 @@ index; a move says what the next solution does relative to the trace's best:
   repairs it, then it is ``better``
 - ``bad``: writes a submission in the wrong format; ``noscore``: writes no scores.json
 - ``leak``: better, but the review vetoes it
+- ``lucky``: ``delta`` better overall, but its per-fold scores swing both ways around the best's
+  (a gain within the validation noise, which the noise gate rejects)
+
+Every scored solution also reports five per-fold scores (``folds`` in scores.json).
 
 Use it from the CLI as ``--reasoner scripted`` or ``scripted:gome.reasoning.scripted:slow``.
 """
@@ -39,7 +43,10 @@ from gome.sandbox.outcome import Outcome
 from gome.task.model import Task
 
 MOVES = ("ok", "better", "worse", "same", "crash", "debugbug", "bad", "noscore", "leak",
-         "invalid")
+         "invalid", "lucky")
+LUCKY_SWINGS = (4.0, -6.0, 5.0, -5.0, 2.0)
+"""Per-fold offsets (in units of ``delta``) of a ``lucky`` solution: they sum to zero, so its
+mean per-fold gain is ``delta`` while the folds disagree about the sign."""
 COMPONENTS = ("features", "model", "validation", "ensemble")
 
 
@@ -114,8 +121,13 @@ class ScriptedReasoner:
         sign = 1.0 if self.task.higher_is_better else -1.0
         if ctx.best is None:
             return round(self.base + 0.01 * ctx.trace, 6)
-        step = {"better": 1, "debugbug": 1, "leak": 1, "worse": -1}.get(move, 0)
+        step = {"better": 1, "debugbug": 1, "leak": 1, "lucky": 1, "worse": -1}.get(move, 0)
         return round(ctx.best.score + sign * step * self.delta, 6)
+
+    def _folds(self, move: str, score: float) -> list[float]:
+        sign = 1.0 if self.task.higher_is_better else -1.0
+        swings = LUCKY_SWINGS if move == "lucky" else (0.0,) * len(LUCKY_SWINGS)
+        return [round(score + sign * self.delta * o, 6) for o in swings]
 
     def _code(self, ctx: Context, move: str, summary: str) -> CodeChange:
         if move == "invalid":
@@ -123,8 +135,9 @@ class ScriptedReasoner:
         with self._lock:
             self._solutions += 1
         sample = self.task.sample_submission.relative_to(self.task.public_dir).as_posix()
+        score = self._score(ctx, move)
         code = _template().render(
-            summary=summary, move=move, score=self._score(ctx, move),
+            summary=summary, move=move, score=score, folds=self._folds(move, score),
             crash=move == "crash", crash_in_debug=move == "debugbug",
             bad_submission=move == "bad", write_score=move != "noscore",
             sleep_s=self.sleep_s if (ctx.best is not None or self.sleep_drafts) else 0.0,
