@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,30 @@ def test_final_reruns_pick_the_best_mean_not_the_lucky_best(
     scores = json.loads((out / "final" / "scores.json").read_text())
     assert scores["step_id"] == steady.id and scores["mean_score"] == pytest.approx(steady.score)
     assert copy.read_text() == (out / "final" / "submission.csv").read_text()
+
+
+class SlowDrafts(ScriptedReasoner):
+    """Drafts take a while (as an LLM call does), so traces that start together overlap."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.drafted: list[tuple[int, list[str], str]] = []
+
+    def draft(self, ctx: Context) -> CodeChange:
+        time.sleep(0.5)
+        change = super().draft(ctx)
+        with self._lock:
+            self.drafted.append((ctx.trace, list(ctx.siblings), change.approach))
+        return change
+
+
+def test_each_trace_is_told_what_its_siblings_drafted(penguins: Path, tmp_path: Path) -> None:
+    reasoner = SlowDrafts(load_task(penguins), plan=["ok"], cycle=False)
+    config = make_config(penguins, out=tmp_path / "run", reasoner="scripted", traces=3, steps=3,
+                         time_limit="3m")
+    run_config(config, reasoner=reasoner)
+    assert sorted(t for t, _, _ in reasoner.drafted) == [0, 1, 2]
+    for i, (_, siblings, _) in enumerate(reasoner.drafted):  # in the order they were drafted
+        assert siblings == [a for _, _, a in reasoner.drafted[:i]]
+    _, steps, _ = _journal(tmp_path / "run")
+    assert sorted(s.approach for s in steps) == sorted(a for _, _, a in reasoner.drafted)

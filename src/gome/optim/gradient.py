@@ -104,6 +104,8 @@ class GradientOptimizer:
         done = session.journal.steps(status="done")
         self.traces = [Trace(k, [s for s in done if s.trace == k]) for k in range(self.cfg.traces)]
         self._drafting: dict[int, str] = {}
+        self._draft_lock = threading.Lock()
+        """One draft is reasoned at a time, so that each trace is told what its siblings drafted."""
         self._runtime_text = self._describe_runtime()  # once per session, not per step
 
     # -- the loop --------------------------------------------------------------------------
@@ -200,10 +202,14 @@ class GradientOptimizer:
         """Ask the reasoner for the step's new main.py, recording its gradient and choice."""
         r = self.s.reasoner
         if kind == StepKind.DRAFT:
-            change = r.draft(ctx)
-            step.approach = change.approach or change.summary
-            with self._lock:
-                self._drafting[tr.trace] = step.approach
+            # The traces start together: without the lock they would all draft blind. Only the
+            # reasoning waits; the drafts' sandbox runs still overlap.
+            with self._draft_lock:
+                ctx.siblings = self._siblings(tr)
+                change = r.draft(ctx)
+                step.approach = change.approach or change.summary
+                with self._lock:
+                    self._drafting[tr.trace] = step.approach
             return change
         if kind == StepKind.UNDIRECTED:
             return r.improve(ctx)
@@ -257,19 +263,23 @@ class GradientOptimizer:
     # -- context ---------------------------------------------------------------------------
     def _context(self, tr: Trace, step: StepRecord) -> Context:
         b = self.s.budget
-        with self._lock:
-            siblings = [a for k, a in self._drafting.items() if k != tr.trace and a]
-        siblings += [t.approach for t in self.traces if t is not tr and t.approach
-                     and t.approach not in siblings]
         return Context(
             task=self.s.task, run_seed=self.cfg.seed, trace=tr.trace, trace_step=tr.next_index,
             best=tr.best, history=history(tr.steps, momentum=self.cfg.momentum),
-            siblings=siblings, time_used_frac=b.frac_used(), time_left_s=b.time_left(),
+            siblings=self._siblings(tr), time_used_frac=b.frac_used(), time_left_s=b.time_left(),
             stage=b.stage(), runtime=self._runtime_text,
             debug_time_limit_s=self.cfg.debug_time_limit_s,
             full_time_limit_s=self.cfg.full_time_limit_s,
             step_seed=self.cfg.seed * 1_000_003 + tr.trace * 10_007 + tr.next_index,
         )
+
+    def _siblings(self, tr: Trace) -> list[str]:
+        """The approaches the other traces drafted (this session or, on resume, earlier)."""
+        with self._lock:
+            siblings = [a for k, a in self._drafting.items() if k != tr.trace and a]
+        siblings += [t.approach for t in self.traces if t is not tr and t.approach
+                     and t.approach not in siblings]
+        return siblings
 
     def _describe_runtime(self) -> str:
         try:
