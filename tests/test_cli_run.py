@@ -79,6 +79,35 @@ def test_run_where_every_step_fails_exits_nonzero(penguins: Path, tmp_path: Path
     assert "Traceback" not in res.stderr
 
 
+def test_a_run_started_with_relative_paths_resumes_from_another_folder(
+    penguins: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from gome.journal.db import Journal
+
+    here = tmp_path / "here"
+    shutil.copytree(penguins, here / "comp")
+    res = subprocess.run([*GOME, "run", "comp", "--reasoner", "scripted", "--traces", "1",
+                          "--steps", "1", "--out", "run", "--no-live"], cwd=here,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    journal = Journal.open(here / "run")
+    config = journal.run().config
+    assert config["task_dir"] == str(here / "comp") and config["out_dir"] == str(here / "run")
+    journal.update_run(status="running")  # as a run killed before its end would be
+    journal.close()
+    res = subprocess.run([*GOME, "resume", str(here / "run"), "--no-live"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    journal = Journal.open(here / "run")
+    journal.update_run(status="running")
+    journal.close()
+    shutil.rmtree(here / "comp")
+    _one_line_error(_gome("resume", str(here / "run"), "--no-live"),
+                    "competition folder of this run", str(here / "comp"))
+
+
 def test_demo_grades_final_and_first_draft_against_private_answers(tmp_path: Path) -> None:
     from gome.optim.demo import run_demo
 

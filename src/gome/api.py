@@ -10,6 +10,7 @@ LLM fails for good; ``resume(run_dir)`` continues a run that was killed.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable
@@ -79,6 +80,9 @@ def make_config(task_dir: str | Path, **options: Any) -> RunConfig:
         else:
             fields[name] = value
     fields.setdefault("out_dir", default_out_dir(Path(task_dir)))
+    for name in ("task_dir", "out_dir", "submission_out"):  # the journal keeps them for resume,
+        if fields.get(name) is not None:  # which may be started from another folder
+            fields[name] = Path(os.path.abspath(Path(fields[name]).expanduser()))
     try:
         config = RunConfig(**fields)
         if config.reasoner == "llm":  # CLI > gome.toml [llm] > environment (GOME_MODEL...)
@@ -113,6 +117,11 @@ def resume(run_dir: str | Path, *, live: bool = False,
         journal.close()
     config = RunConfig.model_validate(record.config)
     config.out_dir = run_dir
+    if record.status != "finished" and not Path(config.task_dir).is_dir():
+        raise ConfigError(
+            f"the competition folder of this run, {config.task_dir}, is not there; put it back "
+            "(a relative path counts from the folder the run was started in) to continue."
+        )
     for key, value in overrides.items():
         if value is not None:
             setattr(config, _ALIASES.get(key, key), value)
