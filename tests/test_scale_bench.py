@@ -329,3 +329,11 @@ def test_suite_from_a_file_of_ids_and_names(tmp_path: Path):
     assert [e.competition for e in entries] == ["penguins", "own-comp"]
     assert entries[0].practice and (entries[0].task_dir / "public" / "train.csv").is_file()
     assert entries[1].task_dir == folder.resolve()
+
+
+def test_bench_folders_are_absolute_for_jobs_on_other_nodes(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    """A Ray worker's working folder is where `ray start` ran, not where `gome bench` runs."""
+    monkeypatch.chdir(tmp_path)
+    options = BenchOptions(suite=["penguins"], out=Path("bench"), data_dir=Path("data"))
+    assert options.out == tmp_path / "bench" and options.data_dir == tmp_path / "data"

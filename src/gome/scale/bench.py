@@ -9,13 +9,14 @@ of memory, node lost), and records each outcome the moment it is known. Stopping
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from gome.errors import ConfigError
 from gome.scale.job import JobResult, JobSpec, run_job_process
@@ -44,6 +45,14 @@ class BenchOptions(BaseModel):
     hard_limit_factor: float = Field(
         default=1.5, description="kill a job after factor x its time limit + 10 minutes"
     )
+
+
+    @field_validator("out", "data_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        """Jobs run in other processes and on other nodes (whose working folder is where
+        `ray start` ran): a relative bench or data folder would point somewhere else there."""
+        return Path(os.path.abspath(value.expanduser())) if value is not None else None
 
 
 Event = Callable[[str, Job | None], None]
