@@ -82,12 +82,23 @@ def test_budget_counts_steps_and_carries_time_over_resumes() -> None:
     budget = Budget(100.0, max_steps=3, time_used_s=40.0, steps_done=2,
                     heartbeat=beats.append, heartbeat_every_s=0.05)
     assert budget.elapsed() >= 40.0 and budget.time_left() <= 60.0
-    assert budget.stage() == "improve"
+    assert budget.stage() == "ensemble"  # 2 of 3 steps used, though 40% of the time
     budget.start_step()
     with pytest.raises(BudgetExhausted, match="step limit"):
         budget.start_step()
     budget.close()
     assert beats and beats[-1] >= 40.0
+
+
+def test_stage_follows_the_step_limit_when_it_binds_first() -> None:
+    budget = Budget(3600.0, max_steps=20)
+    stages = []
+    for _ in range(20):
+        stages.append(budget.stage())
+        budget.start_step()
+    budget.close()
+    assert stages[0] == "draft" and "improve" in stages and stages[-1] == "ensemble"
+    assert stages == sorted(stages, key=["draft", "improve", "ensemble"].index)
 
 
 def test_budget_time_out_cancels_runs_and_reasoner_budget_does_not() -> None:

@@ -76,7 +76,9 @@ class Budget:
         return frac
 
     def stage(self) -> Stage:
-        frac = self.frac_used()
+        """draft, improve or ensemble, by the share of the budget used (time or steps): a run
+        bounded by ``--steps`` must reach its ensemble stage too."""
+        frac = self.progress()
         if frac < DRAFT_STAGE_FRAC:
             return "draft"
         if frac > ENSEMBLE_STAGE_FRAC:
