@@ -283,3 +283,24 @@ def test_an_unknown_gradient_still_gives_single_change_hypotheses(drafted, comps
     ctx = context_for(comps["penguins"], change.code, outcome)
     hyps = r.propose(ctx, Gradient(problems=[]))
     assert hyps and all(h.detail.get("mutation") for h in hyps)
+
+
+def test_change_summaries_name_what_changed_in_words_a_reader_follows(comps) -> None:
+    """A step's summary says which settings moved and how, not a dump of the solution spec."""
+    from gome.reasoning.heuristic.drafts import draft_spec
+    from gome.reasoning.heuristic.reasoner import describe_patch
+    from gome.reasoning.heuristic.spec import ModelSpec
+
+    r = HeuristicReasoner(comps["ames"])
+    old = draft_spec(r.profile, 0, higher_is_better=False)
+    tuned = old.models[0].model_copy(update={"seeds": 3, "params": {
+        **old.models[0].params, "learning_rate": 0.025}})
+    new = old.model_copy(update={
+        "models": [tuned, ModelSpec(kind="xgboost", params={"max_depth": 6})],
+        "ensemble": "blend"})
+    text = describe_patch(old, new)
+    assert "models[0].seeds 1 -> 3" in text
+    assert "models[0].params.learning_rate 0.05 -> 0.025" in text
+    assert "added models[1]: xgboost" in text and '"single" -> "blend"' in text
+    assert "{" not in text  # no raw spec dump
+    assert describe_patch(old, old) == "no change"

@@ -11,6 +11,7 @@ import hashlib
 import json
 import random
 import threading
+from typing import Any
 
 from gome.errors import InvalidOutput
 from gome.reasoning.heuristic import diagnosis as dx
@@ -177,12 +178,42 @@ class HeuristicReasoner:
         return review_run(spec, self.profile, outcome, self.task.higher_is_better)
 
 
-def describe_patch(old: SolutionSpec, new: SolutionSpec) -> str:
-    """The spec fields a change touched, short enough for a summary line."""
-    a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
-    parts = []
-    for key in b:
-        if a.get(key) != b[key]:
-            text = json.dumps(b[key], default=str)
-            parts.append(f"{key}={text if len(text) < 160 else text[:157] + '...'}")
+def _diff(a: Any, b: Any, path: str, out: list[str]) -> None:
+    """Append ``path old -> new`` for every leaf that differs; list items of dicts (models)
+    that appear or disappear are named once, by their ``kind``."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(b) + [k for k in a if k not in b]:
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in a:
+                out.append(f"{sub} = {_short(b[key])}")
+            elif key not in b:
+                out.append(f"{sub} removed")
+            else:
+                _diff(a[key], b[key], sub, out)
+    elif (isinstance(a, list) and isinstance(b, list)
+          and all(isinstance(v, dict) for v in a + b) and (a or b)):
+        for i in range(max(len(a), len(b))):
+            item = f"{path}[{i}]"
+            if i >= len(a):
+                out.append(f"added {item}: {b[i].get('kind', _short(b[i]))}")
+            elif i >= len(b):
+                out.append(f"removed {item}: {a[i].get('kind', _short(a[i]))}")
+            else:
+                _diff(a[i], b[i], item, out)
+    elif a != b:
+        out.append(f"{path} {_short(a)} -> {_short(b)}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def describe_patch(old: SolutionSpec, new: SolutionSpec, *, limit: int = 6) -> str:
+    """What a change did to the solution, as a reader wants it in a summary line:
+    ``models[0].params.learning_rate 0.05 -> 0.025; added models[1]: xgboost``."""
+    parts: list[str] = []
+    _diff(old.model_dump(mode="json"), new.model_dump(mode="json"), "", parts)
+    if len(parts) > limit:
+        parts = parts[:limit] + [f"and {len(parts) - limit} more"]
     return "; ".join(parts) or "no change"
