@@ -250,7 +250,7 @@ class GradientOptimizer:
                                    outcome=step.outcome, summary=step.summary)
             self.s.memory.remember(step)
             view.set(tr.trace, best=step.score, accepted=tv.accepted + 1)
-            view.last_accepted = (f"trace {tr.trace} step {step.index}: {step.summary} "
+            view.last_accepted = (f"step #{step.id} (trace {tr.trace}): {step.summary} "
                                   f"({step.reason})")
         elif step.decision in (Decision.FAILED, Decision.ABORTED):
             view.set(tr.trace, failed=tv.failed + 1)
