@@ -134,7 +134,7 @@ def grade(path: Path | None, task) -> float | None:
 
 
 def run_competition(name: str, out: Path, budget: float, traces: int, seed: int,
-                    flaml: bool, max_rows: int | None) -> dict:
+                    flaml: bool, max_rows: int | None, final_reruns: int = 0) -> dict:
     from gome.api import make_config, run_config
     from gome.journal.db import Journal
     from gome.journal.models import StepKind
@@ -156,7 +156,8 @@ def run_competition(name: str, out: Path, budget: float, traces: int, seed: int,
     started = time.time()
     run_dir = base / f"run-{int(started)}"
     result = run_config(make_config(task_dir, reasoner="heuristic", time_limit=budget,
-                                    traces=traces, seed=seed, out=run_dir))
+                                    traces=traces, seed=seed, out=run_dir,
+                                    final_reruns=final_reruns))
     row["gome_wall_s"] = round(time.time() - started, 1)
     row["gome_final"] = grade(result.final and Path(result.final.submission), task)
     row["gome_validation"] = result.final.score if result.final else None
@@ -206,6 +207,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-rows", type=int, default=None)
     ap.add_argument("--no-flaml", action="store_true")
+    ap.add_argument("--final-reruns", type=int, default=0,
+                    help="gome's --final-reruns (top k re-run on other folds)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/gome-heuristic-quality"))
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -217,7 +220,7 @@ def main() -> None:
             continue
         try:
             row = run_competition(name, args.out, args.budget, args.traces, args.seed,
-                                  not args.no_flaml, args.max_rows)
+                                  not args.no_flaml, args.max_rows, args.final_reruns)
         except Exception:  # noqa: BLE001 - a benchmark row records the failure and goes on
             row = {"competition": name, "metric": "?", "higher_is_better": True,
                    "error": traceback.format_exc()[-2000:]}
