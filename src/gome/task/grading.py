@@ -101,6 +101,12 @@ def _numeric_expected(task: Task, sample: pd.DataFrame, column: str) -> bool:
     return len(values) > 0 and pd.api.types.is_numeric_dtype(values)
 
 
+def _keys(frame: pd.DataFrame, ids: list[str]) -> list[tuple[str, ...]]:
+    """Row ids as tuples of stripped strings (plain Python: the check runs after every step)."""
+    columns = [[str(v).strip() for v in frame[c].tolist()] for c in ids]
+    return list(zip(*columns, strict=True))
+
+
 def _check_frame(sub: pd.DataFrame, sample: pd.DataFrame, task: Task) -> str:
     """Empty string when ``sub`` has the sample's format, else the first problem and its fix."""
     sub_cols = [str(c) for c in sub.columns]
@@ -116,18 +122,16 @@ def _check_frame(sub: pd.DataFrame, sample: pd.DataFrame, task: Task) -> str:
                 "per test id.")
     ids = list(task.id_columns)
     if ids:
-        sub_keys = sub[ids].astype(str).apply(lambda col: col.str.strip())
-        sample_keys = sample[ids].astype(str).apply(lambda col: col.str.strip())
-        if sub_keys.duplicated().any():
-            dup = sub_keys[sub_keys.duplicated()].iloc[0].tolist()
-            return f"the id {dup} appears more than once: write each test id once."
-        s_index = pd.MultiIndex.from_frame(sub_keys)
-        a_index = pd.MultiIndex.from_frame(sample_keys)
-        unknown = s_index[~s_index.isin(a_index)]
-        if len(unknown):
-            example = list(unknown[0]) if isinstance(unknown[0], tuple) else [unknown[0]]
-            return (f"{len(unknown)} id(s) differ from the sample submission's (e.g. {example}): "
-                    "use the ids of the test set / sample submission.")
+        sub_keys, sample_keys = _keys(sub, ids), set(_keys(sample, ids))
+        seen: set[tuple[str, ...]] = set()
+        for key in sub_keys:
+            if key in seen:
+                return f"the id {list(key)} appears more than once: write each test id once."
+            seen.add(key)
+        unknown = [key for key in sub_keys if key not in sample_keys]
+        if unknown:
+            return (f"{len(unknown)} id(s) differ from the sample submission's (e.g. "
+                    f"{list(unknown[0])}): use the ids of the test set / sample submission.")
     for c in task.target_columns:
         col = sub[c]
         if col.isna().any():
