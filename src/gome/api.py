@@ -92,9 +92,7 @@ def make_config(task_dir: str | Path, **options: Any) -> RunConfig:
         elif llm:
             config.llm = config.llm.model_copy(update=llm)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"option {where}: {first['msg']}; check its value.") from None
+        raise ConfigError.from_validation(err) from None
     return config
 
 

@@ -19,6 +19,17 @@ class TaskError(GomeError):
 class ConfigError(GomeError):
     """A setting (CLI option, gome.toml, environment variable) is missing or invalid."""
 
+    @classmethod
+    def from_validation(cls, err: Exception, *, as_flag: bool = False) -> ConfigError:
+        """One sentence for the first problem of a pydantic ``ValidationError``: the option
+        (``--seeds`` with ``as_flag``, else the field path) and what is wrong with its value."""
+        first = err.errors()[0]  # type: ignore[attr-defined]
+        if as_flag:
+            where = "--" + "-".join(str(p) for p in first["loc"]).replace("_", "-")
+        else:
+            where = ".".join(str(p) for p in first["loc"])
+        return cls(f"option {where}: {first['msg']}; check its value.")
+
 
 class BudgetExhausted(Exception):
     """The run's budget (time, steps, cost, LLM calls) is spent: start no new step."""

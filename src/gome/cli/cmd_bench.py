@@ -94,9 +94,7 @@ def register(app: typer.Typer) -> None:
                 gpus_per_job=gpus_per_job, retries=retries, practice_rows=practice_rows,
             )
         except ValidationError as err:  # e.g. --seeds 0: one sentence, not a traceback
-            first = err.errors()[0]
-            name = "--" + "-".join(str(p) for p in first["loc"]).replace("_", "-")
-            raise ConfigError(f"option {name}: {first['msg']}; check its value.") from None
+            raise ConfigError.from_validation(err, as_flag=True) from None
         typer.echo(f"gome: bench folder {options.out}", err=True)
 
         def say(text: str, job: object) -> None:

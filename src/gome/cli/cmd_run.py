@@ -49,20 +49,19 @@ def _llm_totals(run_dir: Path) -> str | None:
     except GomeError:
         return None
     try:
-        calls = journal.llm_call_summaries()
+        totals = journal.llm_totals()  # one SQL aggregate; calls only for the per-trace split
+        calls = journal.llm_call_summaries() if totals["calls"] else []
     finally:
         journal.close()
-    if not calls:
+    if not totals["calls"]:
         return None
-    cost = sum(float(c["cost_usd"] or 0.0) for c in calls)
-    tin = sum(int(c["tokens_in"] or 0) for c in calls)
-    tout = sum(int(c["tokens_out"] or 0) for c in calls)
     per_trace: dict[int, float] = {}
     for c in calls:
         if c["trace"] is not None:
-            per_trace[int(c["trace"])] = per_trace.get(int(c["trace"]), 0.0) + float(
-                c["cost_usd"] or 0.0)
-    line = f"{len(calls)} calls, {tokens(tin)} in, {tokens(tout)} out, {money(cost)}"
+            trace = int(c["trace"])
+            per_trace[trace] = per_trace.get(trace, 0.0) + float(c["cost_usd"] or 0.0)
+    line = (f"{int(totals['calls'])} calls, {tokens(int(totals['tokens_in']))} in, "
+            f"{tokens(int(totals['tokens_out']))} out, {money(float(totals['cost_usd']))}")
     if len(per_trace) > 1:
         line += " (" + ", ".join(f"trace {t} {money(v)}" for t, v in sorted(per_trace.items()))
         line += ")"

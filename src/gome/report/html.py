@@ -129,17 +129,18 @@ def render_report(data: RunData) -> str:
     final_code = final_step.code if final_step and final_step.code else None
     if final_code is None and final and final.main_py and "\n" in final.main_py:
         final_code = final.main_py  # some writers store the code itself, not its path
+    page = page_data(data)
     template = _env().get_template("report.html.j2")
     return template.render(
         s=data.summary, run=data.run, final=final, final_code=final_code, by_trace=by_trace,
-        clock_hours=clock_hours(data),
+        clock_hours=page["run"]["clock_hours"],
         trace_summaries={t.trace: t for t in data.summary.per_trace},
         memory=data.memory, users=memory_users(data.steps), step_by_id=data.step_by_id(),
         decision_of=decision_of, config_json=json.dumps(_clean(data.run.config), indent=2,
                                                          sort_keys=True, default=str),
         generated_at=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         css=Markup(_asset("report.css")), script=Markup(script), csp=csp,
-        data_json=Markup(script_json(page_data(data))),
+        data_json=Markup(script_json(page)),
     )
 
 
