@@ -37,9 +37,15 @@ def _env() -> Environment:
 def validation_text(spec: SolutionSpec) -> str:
     v = spec.validation
     if v.scheme == "holdout":
-        return f"a {v.holdout_frac:.0%} hold-out split"
+        text = f"a {v.holdout_frac:.0%} hold-out split"
+        if spec.ensemble == "blend" and len(spec.models) > 1:
+            text += ", the blend of each half weighted on the other half"
+        return text
     kind = {"kfold": "", "stratified": "stratified ", "group": f"grouped ({v.group_column}) "}
-    return f"{v.n_splits}-fold {kind[v.scheme]}cross-validation (out-of-fold predictions)"
+    text = f"{v.n_splits}-fold {kind[v.scheme]}cross-validation (out-of-fold predictions)"
+    if spec.ensemble == "blend" and len(spec.models) > 1:
+        text += ", the blend of each fold weighted on the other folds"
+    return text
 
 
 def render(spec: SolutionSpec, *, task_name: str, metric_key: str) -> str:
