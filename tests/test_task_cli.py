@@ -65,6 +65,19 @@ def test_tasks_show_reports_what_the_loader_found(comp):
     assert data["metric"] == "accuracy" and data["target_columns"] == ["survived"]
 
 
+def test_tasks_show_a_folder_with_no_known_metric_shows_the_rest(comp, tmp_path):
+    plain = tmp_path / "plain"
+    shutil.copytree(comp, plain)
+    (plain / "gome-task.yaml").unlink(missing_ok=True)
+    result = gome("tasks", "show", plain)
+    assert result.returncode == 0, result.stderr
+    assert "unknown: pass --metric NAME" in result.stdout
+    assert "survived" in result.stdout and "train.csv" in result.stdout
+    # running it still stops at once, with the same fix named
+    run = gome("run", plain, "--steps", "1")
+    assert run.returncode == 2 and "no metric known for plain: pass --metric" in run.stderr
+
+
 def test_grade_valid_submission_json(comp, tmp_path):
     sub = tmp_path / "sub.csv"
     pd.read_csv(comp / "private" / "answers.csv").to_csv(sub, index=False)

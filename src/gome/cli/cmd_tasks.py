@@ -49,14 +49,17 @@ def show_cmd(
 ) -> None:
     """Show what gome found in a competition folder (files, columns, metric, direction)."""
     from gome.task.loader import load_task
+    from gome.task.taskfile import TASK_FILE
 
-    task = load_task(path, metric=metric)
+    task = load_task(path, metric=metric, metric_required=False)
     if json_out:
         typer.echo(task.model_dump_json(indent=2, exclude={"description"}))
         return
     rows = [
         ("id", task.id), ("name", task.name), ("kind", task.kind),
-        ("metric", f"{task.metric} ({task.direction})"),
+        ("metric", f"{task.metric} ({task.direction})" if task.metric
+         else f"unknown: pass --metric NAME (see `gome tasks metrics`) or add `metric: NAME` "
+         f"to {TASK_FILE}"),
         ("public", str(task.public_dir)),
         ("private", str(task.private_dir) if task.private_dir else "- (validate only)"),
         ("sample submission", task.sample_submission.name),

@@ -64,8 +64,18 @@ def _name_from_id(slug: str) -> str:
     return slug.replace("-", " ").replace("_", " ").strip().title()
 
 
-def load_task(path: str | Path, metric: str | None = None) -> Task:
-    """Read the competition at ``path``; raises :class:`TaskError` naming the fix if unusable."""
+def missing_metric_message(competition_id: str, root: Path) -> str:
+    return (f"no metric known for {competition_id}: pass --metric NAME (see `gome tasks "
+            f"metrics`) or add `metric: NAME` to {root / TASK_FILE}.")
+
+
+def load_task(path: str | Path, metric: str | None = None, *,
+              metric_required: bool = True) -> Task:
+    """Read the competition at ``path``; raises :class:`TaskError` naming the fix if unusable.
+
+    ``metric_required=False`` is for looking at a folder (``gome tasks show``): with no metric
+    known, the task comes back with ``metric=""`` instead of stopping before the rest is read.
+    """
     from gome.task.medals import leaderboard_higher_is_better, read_leaderboard
     from gome.task.metrics import get_metric
 
@@ -127,13 +137,10 @@ def load_task(path: str | Path, metric: str | None = None) -> Task:
 
     metric_name = metric or tf.metric or (config.grader_name if config else None)
     metric_name = metric_name or KNOWN_GRADERS.get(competition_id)
-    if not metric_name:
-        raise TaskError(
-            f"no metric known for {competition_id}: pass --metric NAME (see `gome tasks "
-            f"metrics`) or add `metric: NAME` to {root / TASK_FILE}."
-        )
-    metric_obj = get_metric(metric_name)
-    higher_is_better = metric_obj.higher_is_better
+    if not metric_name and metric_required:
+        raise TaskError(missing_metric_message(competition_id, root))
+    metric_obj = get_metric(metric_name) if metric_name else None
+    higher_is_better = metric_obj.higher_is_better if metric_obj else True
     if tf.higher_is_better is not None and not metric:
         higher_is_better = tf.higher_is_better
 
@@ -144,7 +151,7 @@ def load_task(path: str | Path, metric: str | None = None) -> Task:
         leaderboard = tf_dir / tf.leaderboard
     else:
         leaderboard = find_competition_file("leaderboard.csv", search_dirs, competition_id)
-    if leaderboard is not None:
+    if leaderboard is not None and metric_obj is not None:
         implied = leaderboard_higher_is_better(read_leaderboard(leaderboard))
         if implied is not None and implied != higher_is_better:
             order = "higher" if implied else "lower"
@@ -165,7 +172,7 @@ def load_task(path: str | Path, metric: str | None = None) -> Task:
         sample_submission=sample,
         id_columns=id_columns,
         target_columns=target_columns,
-        metric=metric_obj.name,
+        metric=metric_obj.name if metric_obj else "",
         higher_is_better=higher_is_better,
         answers=answers,
         leaderboard=leaderboard,
