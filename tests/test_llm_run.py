@@ -99,9 +99,10 @@ def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def gome_run(
     workdir: Path, task_dir: Path, fake: FakeOpenAI, *extra: str
 ) -> subprocess.CompletedProcess:
-    (workdir / "gome.toml").write_text(
-        '[llm]\nretry_base_s = 0.01\n\n[llm.prices."fake-gpt"]\ninput = 100.0\noutput = 500.0\n'
-    )
+    if "--config" not in extra:
+        (workdir / "gome.toml").write_text(
+            '[llm]\nretry_base_s = 0.01\n\n[llm.prices."fake-gpt"]\ninput = 100.0\n'
+            'output = 500.0\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GOME_", "OPENAI_"))}
     cmd = [sys.executable, "-m", "gome.cli.app", "run", str(task_dir), "--reasoner", "llm",
            "--model", "openai/fake-gpt", "--base-url", fake.base_url, "--traces", "1",
@@ -142,6 +143,29 @@ def test_gome_run_with_the_llm_reasoner(practice: Path, tmp_path: Path):
     assert len(sloppy) == 1 and "no ```python code block" in (sloppy[0].error or "")
     # the summary printed at the end carries the run's LLM totals
     assert f"{len(calls)} calls" in proc.stdout and f"${totals['cost_usd']:.2f}" in proc.stdout
+
+
+def test_config_option_reads_a_gome_toml_from_elsewhere(practice: Path, tmp_path: Path):
+    """--config PATH: the [llm] table (here a price) comes from that file, not ./gome.toml."""
+    team = tmp_path / "team" / "llm.toml"
+    team.parent.mkdir()
+    team.write_text('[llm]\nretry_base_s = 0.01\n\n[llm.prices."fake-gpt"]\n'
+                    'input = 10.0\noutput = 50.0\n')
+    work = tmp_path / "work"
+    work.mkdir()
+    with FakeOpenAI(responder=scripted_model()) as fake:
+        proc = gome_run(work, practice, fake, "--steps", "1", "--config", str(team))
+        missing = gome_run(work, practice, fake, "--steps", "1", "--config", "nowhere.toml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    journal = Journal.open(work / "run")
+    try:
+        calls, totals = journal.llm_calls(), journal.llm_totals()
+    finally:
+        journal.close()
+    assert calls and totals["cost_usd"] == pytest.approx(len(calls) * (0.02 + 0.02))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == ("gome: The config file nowhere.toml does not exist: fix "
+                                      "the path or drop --config.")
 
 
 def test_bad_key_ends_the_run_with_one_sentence(practice: Path, tmp_path: Path):

@@ -69,6 +69,9 @@ def make_config(task_dir: str | Path, **options: Any) -> RunConfig:
     """A RunConfig from keyword options; durations may be strings like '30m'."""
     fields: dict[str, Any] = {"task_dir": Path(task_dir)}
     llm: dict[str, Any] = {}
+    toml = options.pop("config", None)  # gome.toml holding the [llm] table (default ./gome.toml)
+    if toml is not None and not Path(toml).expanduser().is_file():
+        raise ConfigError(f"The config file {toml} does not exist: fix the path or drop --config.")
     for key, value in options.items():
         if value is None:
             continue
@@ -88,7 +91,7 @@ def make_config(task_dir: str | Path, **options: Any) -> RunConfig:
         if config.reasoner == "llm":  # CLI > gome.toml [llm] > environment (GOME_MODEL...)
             from gome.llm.config import resolve_settings
 
-            config.llm = resolve_settings(llm)
+            config.llm = resolve_settings(llm, toml_path=Path(toml).expanduser() if toml else None)
         elif llm:
             config.llm = config.llm.model_copy(update=llm)
     except ValidationError as err:

@@ -103,6 +103,8 @@ def register(app: typer.Typer) -> None:
         ray_address: str | None = typer.Option(None, help="Ray cluster address (--executor ray)"),
         max_cost: float | None = typer.Option(None, help="LLM spending cap in USD"),
         max_llm_calls: int | None = typer.Option(None, help="LLM call cap"),
+        config: Path | None = typer.Option(
+            None, "--config", help="gome.toml with the [llm] table (default ./gome.toml)"),
         debug_time_limit: str | None = typer.Option(None, help="debug run limit, e.g. 60s"),
         full_time_limit: str | None = typer.Option(None, help="full run limit, e.g. 10m"),
         slots: int | None = typer.Option(None, help="concurrent sandbox runs (default: cores)"),
@@ -129,7 +131,7 @@ def register(app: typer.Typer) -> None:
             merge=merge, final_reruns=final_reruns, noise_gate=noise_gate,
             submission_out=submission_out,
             executor=executor, ray_address=ray_address, max_cost=max_cost,
-            max_llm_calls=max_llm_calls,
+            max_llm_calls=max_llm_calls, config=config,
             debug_time_limit=debug_time_limit, full_time_limit=full_time_limit, slots=slots,
             tree={"num_drafts": num_drafts, "debug_prob": debug_prob,
                   "max_debug_depth": max_debug_depth},
