@@ -92,13 +92,20 @@ def test_traces_draft_different_approaches(drafted, comps, tmp_path) -> None:
         assert not any(change.approach == s for s in siblings)
         siblings.append(change.approach)
     assert len({s.split(":")[0] for s in siblings}) == 5
+    # small data: the first traces start from distinct families (boosting, linear, bagging)
+    assert [s.split(":")[0] for s in siblings[:3]] == ["lightgbm", "linear", "random_forest"]
     ran = {recover_spec(d[1].code).models[0].kind for d in drafted.values()}
-    assert ran == {"lightgbm", "xgboost", "hgb", "linear"}  # each ran in the contract test
-    outcome = run_main(change.code, task, tmp_path / "forest")  # the fifth: a random forest
+    assert ran == {"lightgbm", "linear", "random_forest", "hgb"}  # each ran in the contract test
+    outcome = run_main(change.code, task, tmp_path / "xgb")  # the fifth: XGBoost
+    assert recover_spec(change.code).models[0].kind == "xgboost"
     assert outcome.ok, outcome.stderr_tail
     # a trace told that its sibling drafted LightGBM starts elsewhere
     other = r.draft(Context(task=task, trace=0, siblings=[siblings[0]]))
     assert other.approach.split(":")[0] != "lightgbm"
+    # with many rows the second trace starts at the other booster
+    from gome.reasoning.heuristic.drafts import APPROACHES, choose_approach
+    assert [APPROACHES[choose_approach(t, [], 50_000)][0] for t in range(2)] == [
+        "lightgbm", "xgboost"]
 
 
 def test_a_gradient_step_from_a_real_run(drafted, comps, tmp_path) -> None:
@@ -218,7 +225,7 @@ def test_fix_repairs_a_model_that_rejects_many_categories(tmp_path) -> None:
     frame["y"] = (frame["x"] + rng.normal(size=n) > 0).astype(int)
     task = split_comp(tmp_path / "comp", frame, "y", "auc-roc")
     r = HeuristicReasoner(task)
-    spec = recover_spec(r.draft(Context(task=task, trace=2)).code)  # HistGradientBoosting
+    spec = recover_spec(r.draft(Context(task=task, trace=3)).code)  # HistGradientBoosting
     assert spec.models[0].kind == "hgb"
     code = r._render(spec.patched({"high_card_encoding": "native"}))
     broken = run_main(code, task, tmp_path / "broken")

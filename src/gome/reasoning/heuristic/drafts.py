@@ -50,11 +50,20 @@ APPROACHES: list[tuple[str, ModelKind, dict[str, Any], str]] = [
 ]
 
 
-def choose_approach(trace: int, siblings: list[str]) -> int:
-    """Trace i starts at approach i, skipping approaches a sibling already drafted."""
-    taken = {i for i, (name, *_rest) in enumerate(APPROACHES)
-             for s in siblings if s.lower().startswith(name)}
-    order = [(trace + k) % len(APPROACHES) for k in range(len(APPROACHES))]
+SMALL_DATA_ORDER = ["lightgbm", "linear", "random_forest", "hgb", "xgboost"]
+"""On small data the traces start from the most different families first (boosting, a linear
+model, bagging): with few rows a low-variance model is often as good as a booster, and two
+boosters (LightGBM, XGBoost) are nearly the same starting point for two traces."""
+
+
+def choose_approach(trace: int, siblings: list[str], n_train: int | None = None) -> int:
+    """Trace i starts at the i-th approach of the order, skipping approaches a sibling already
+    drafted; the order puts distinct families first when the data is small."""
+    names = [name for name, *_rest in APPROACHES]
+    ranked = SMALL_DATA_ORDER if n_train is not None and n_train < SMALL_DATA_ROWS else names
+    taken = {names.index(name) for name in names for s in siblings
+             if s.lower().startswith(name)}
+    order = [names.index(ranked[(trace + k) % len(ranked)]) for k in range(len(ranked))]
     for i in order:
         if i not in taken:
             return i

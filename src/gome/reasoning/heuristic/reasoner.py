@@ -84,7 +84,7 @@ class HeuristicReasoner:
 
     # ------------------------------------------------------------------ operators
     def draft(self, ctx: Context) -> CodeChange:
-        approach = choose_approach(ctx.trace, ctx.siblings)
+        approach = choose_approach(ctx.trace, ctx.siblings, self.profile.n_train)
         spec = draft_spec(self.profile, approach, self.task.higher_is_better, self.task.metric)
         return CodeChange(code=self._render(spec), summary=f"first solution: {spec.approach}",
                           approach=spec.approach)
