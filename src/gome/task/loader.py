@@ -64,11 +64,6 @@ def _name_from_id(slug: str) -> str:
     return slug.replace("-", " ").replace("_", " ").strip().title()
 
 
-def missing_metric_message(competition_id: str, root: Path) -> str:
-    return (f"no metric known for {competition_id}: pass --metric NAME (see `gome tasks "
-            f"metrics`) or add `metric: NAME` to {root / TASK_FILE}.")
-
-
 def load_task(path: str | Path, metric: str | None = None, *,
               metric_required: bool = True) -> Task:
     """Read the competition at ``path``; raises :class:`TaskError` naming the fix if unusable.
@@ -138,7 +133,10 @@ def load_task(path: str | Path, metric: str | None = None, *,
     metric_name = metric or tf.metric or (config.grader_name if config else None)
     metric_name = metric_name or KNOWN_GRADERS.get(competition_id)
     if not metric_name and metric_required:
-        raise TaskError(missing_metric_message(competition_id, root))
+        raise TaskError(
+            f"no metric known for {competition_id}: pass --metric NAME (see `gome tasks "
+            f"metrics`) or add `metric: NAME` to {root / TASK_FILE}."
+        )
     metric_obj = get_metric(metric_name) if metric_name else None
     higher_is_better = metric_obj.higher_is_better if metric_obj else True
     if tf.higher_is_better is not None and not metric:
