@@ -311,3 +311,35 @@ def test_change_summaries_name_what_changed_in_words_a_reader_follows(comps) -> 
     assert "added models[1]: xgboost" in text and '"single" -> "blend"' in text
     assert "{" not in text  # no raw spec dump
     assert describe_patch(old, old) == "no change"
+
+
+def test_a_change_already_run_from_the_best_is_not_proposed_again(drafted, comps) -> None:
+    """Steps run on the same folds and seed, so the same change from the same best would only
+    repeat a known score; once every change was run from the best, the trace has converged."""
+    from gome.errors import Converged
+    from gome.reasoning.heuristic.mutations import MUTATIONS
+
+    r, change, outcome, _ = drafted["penguins"]
+    task = comps["penguins"]
+
+    def lost(step_id: int, name: str) -> HistoryEntry:
+        return HistoryEntry(step_id=step_id, index=step_id, kind="gradient", decision="rejected",
+                            status="ok", detail={"mutation": name})
+
+    def proposed(history: list[HistoryEntry]) -> set[str]:
+        ctx = context_for(task, change.code, outcome, history=history)
+        ctx.best = ctx.best.model_copy(update={"step_id": 10})
+        return {h.detail["mutation"] for h in r.propose(ctx, r.diagnose(ctx))}
+
+    first = proposed([])
+    assert first
+    tried = sorted(first)[0]
+    again = proposed([lost(11, tried)])
+    assert tried not in again and again
+    # a change that lost from an earlier best is a new experiment from this one
+    assert proposed([lost(5, tried)]) == first
+    # a run that crashed is not a result: it may be tried again
+    crashed = lost(11, tried).model_copy(update={"status": "error", "decision": "failed"})
+    assert tried in proposed([crashed])
+    with pytest.raises(Converged, match="every change the heuristic reasoner knows"):
+        proposed([lost(11 + i, name) for i, name in enumerate(MUTATIONS)])

@@ -123,6 +123,23 @@ def test_a_gain_within_the_fold_noise_is_rejected_unless_the_gate_is_off(
     assert [s.decision for s in _steps(tmp_path / "plain")] == [Decision.ACCEPTED] * 3
 
 
+def test_when_every_trace_converges_the_run_ends_early_with_its_final(
+    penguins: Path, tmp_path: Path
+) -> None:
+    """A trace whose reasoner has no untried change left ends; when all have, the run ends
+    with the budget unspent (here 10 minutes) instead of waiting it out."""
+    out = tmp_path / "run"
+    result = _run(penguins, out, _plan(penguins, ["ok", "better", "worse", "done"]),
+                  traces=2, time_limit="10m")
+    assert result.status == "finished"
+    assert "every trace converged" in result.message
+    steps = _steps(out)
+    # three real steps per trace; the step that found nothing to try left no trace behind
+    assert sorted((s.trace, s.index) for s in steps) == [(t, i) for t in (0, 1) for i in range(3)]
+    assert all(s.decision != Decision.FAILED for s in steps)
+    assert (out / "final" / "submission.csv").exists()
+
+
 def test_history_holds_accepted_steps_and_failures_since_last_acceptance(
     penguins: Path, tmp_path: Path
 ) -> None:

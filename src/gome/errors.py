@@ -39,6 +39,12 @@ class InvalidOutput(Exception):
     """A reasoner could not produce a valid result (unparseable LLM output after retries...)."""
 
 
+class Converged(Exception):
+    """The reasoner has no untried change left from the trace's best solution: every change it
+    knows was run from there and lost. The trace ends (re-running one would only repeat a known
+    result: steps run on the same folds and seed)."""
+
+
 class SandboxFailure(Exception):
     """The sandbox itself failed (not the solution): e.g. bubblewrap could not start."""
 

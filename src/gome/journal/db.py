@@ -183,6 +183,12 @@ class Journal:
         sql += " ORDER BY id"
         return [StepRecord.model_validate_json(r[0]) for r in self._query(sql, tuple(args))]
 
+    def discard_step(self, step_id: int) -> None:
+        """Remove a step that ended before anything ran (its trace converged while reasoning)."""
+        with self._tx() as c:
+            c.execute("UPDATE llm_calls SET step_id = NULL WHERE step_id = ?", (step_id,))
+            c.execute("DELETE FROM steps WHERE id = ?", (step_id,))
+
     def drop_unfinished_steps(self) -> list[StepRecord]:
         """Remove steps that were in flight when the run died, so that resume redoes them.
 

@@ -11,8 +11,10 @@ Each trace is a chain of steps on one solution x_t (its best accepted ``main.py`
 6. record the step, then update the trace's best and the success memory.
 
 K traces run as threads; the executor bounds concurrent sandbox runs by execution slots, so one
-trace reasons while another runs. Control flow is by three exceptions: ``BudgetExhausted`` ends a
-trace, ``InvalidOutput`` and ``SandboxFailure`` fail one step. ``FatalLLMError`` ends the run.
+trace reasons while another runs. Control flow is by exceptions: ``BudgetExhausted`` ends a
+trace, ``Converged`` (the reasoner has no untried change left from the trace's best) ends it
+too, and ends the run once every trace has converged; ``InvalidOutput`` and ``SandboxFailure``
+fail one step; ``FatalLLMError`` ends the run.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import threading
 import time
 import traceback
 
-from gome.errors import BudgetExhausted, FatalLLMError, InvalidOutput, SandboxFailure
+from gome.errors import BudgetExhausted, Converged, FatalLLMError, InvalidOutput, SandboxFailure
 from gome.journal.models import Decision, StepKind, StepRecord
 from gome.optim.session import Session
 from gome.optim.steps import MAX_SAME_FAILURES, judge, stuck_reason
@@ -104,6 +106,7 @@ class GradientOptimizer:
         done = session.journal.steps(status="done")
         self.traces = [Trace(k, [s for s in done if s.trace == k]) for k in range(self.cfg.traces)]
         self._drafting: dict[int, str] = {}
+        self._converged: set[int] = set()
         self._draft_lock = threading.Lock()
         """One draft is reasoned at a time, so that each trace is told what its siblings drafted."""
         self._runtime_text = self._describe_runtime()  # once per session, not per step
@@ -135,6 +138,15 @@ class GradientOptimizer:
                               tr.trace, MAX_SAME_FAILURES, reason)
                     view.set(tr.trace, doing=f"stopped: {MAX_SAME_FAILURES} identical failures")
                     return
+            except Converged as done:
+                log.info("trace %d converged: %s", tr.trace, done)
+                view.set(tr.trace, doing="converged: no untried change left")
+                with self._lock:
+                    self._converged.add(tr.trace)
+                    everyone = len(self._converged) == len(self.traces)
+                if everyone:  # nothing new would be tried: hand the rest of the budget back
+                    self.s.budget.stop(f"every trace converged ({done})", cancel_runs=False)
+                return
             except FatalLLMError as err:
                 self.s.budget.stop(str(err), cancel_runs=False)
             except Exception:  # a bug must not take the run (and its best solution) down
@@ -189,6 +201,9 @@ class GradientOptimizer:
                                        f"row ({err}); check `gome exec` on this machine")
         except FatalLLMError as err:
             step.decision, step.reason, fatal = Decision.FAILED, str(err), err
+        except Converged:  # nothing ran: the step never happened
+            self.s.journal.discard_step(int(step.id or 0))
+            raise
         except Exception as err:
             step.decision, step.reason = Decision.FAILED, f"internal error: {err!r}"
             step.extra["traceback"] = traceback.format_exc()

@@ -13,6 +13,7 @@ index; a move says what the next solution does relative to the trace's best:
 - ``leak``: better, but the review vetoes it
 - ``lucky``: ``delta`` better overall, but its per-fold scores swing both ways around the best's
   (a gain within the validation noise, which the noise gate rejects)
+- ``done``: propose finds no untried change (``Converged``): the trace ends
 
 Every scored solution also reports five per-fold scores (``folds`` in scores.json).
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from gome.errors import InvalidOutput
+from gome.errors import Converged, InvalidOutput
 from gome.reasoning.types import (
     CodeChange,
     Context,
@@ -43,7 +44,7 @@ from gome.sandbox.outcome import Outcome
 from gome.task.model import Task
 
 MOVES = ("ok", "better", "worse", "same", "crash", "debugbug", "bad", "noscore", "leak",
-         "invalid", "lucky")
+         "invalid", "lucky", "done")
 LUCKY_SWINGS = (4.0, -6.0, 5.0, -5.0, 2.0)
 """Per-fold offsets (in units of ``delta``) of a ``lucky`` solution: they sum to zero, so its
 mean per-fold gain is ``delta`` while the folds disagree about the sign."""
@@ -165,6 +166,8 @@ class ScriptedReasoner:
     def propose(self, ctx: Context, gradient: Gradient) -> list[Hypothesis]:
         self._note("propose", ctx)
         move = self.move(ctx)
+        if move == "done":
+            raise Converged("the script has no change left to try")
         comp = COMPONENTS[ctx.trace_step % len(COMPONENTS)]
         return [Hypothesis(
             problem=p.caption, statement=f"tune the {comp} ({move})", component=comp,

@@ -54,6 +54,20 @@ def novelty(ctx: Context, mutation: str) -> int:
     return max(2, 5 - len(hits))
 
 
+def tried_from_best(ctx: Context) -> set[str]:
+    """Changes already run from the trace's current best (the steps after its last acceptance).
+
+    Every step runs on the same folds with the same seed, so the same change from the same best
+    gives the same score again: proposing it would spend a run to learn nothing. A change that
+    lost from an *earlier* best is different: it is tried again, with low novelty. A run that
+    crashed or timed out does not count as tried (a fix or a quieter machine may change it)."""
+    if ctx.best is None:
+        return set()
+    return {str(h.detail["mutation"]) for h in ctx.history
+            if h.step_id > ctx.best.step_id and h.detail.get("mutation")
+            and h.decision not in ("aborted", "") and h.status in ("", "ok")}
+
+
 def _affordable(ctx: Context, cost: float) -> bool:
     if ctx.best is None:
         return True
@@ -65,7 +79,7 @@ def _affordable(ctx: Context, cost: float) -> bool:
 def hypotheses_for(ctx: Context, gradient: Gradient, spec: SolutionSpec,
                    profile: DataProfile) -> list[Hypothesis]:
     out: list[Hypothesis] = []
-    seen: set[str] = set()
+    seen: set[str] = tried_from_best(ctx)
     for problem in gradient.problems:
         for rank, name in enumerate(REMEDIES.get(problem.caption, [])):
             m = MUTATIONS[name]

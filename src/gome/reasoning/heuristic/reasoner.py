@@ -13,7 +13,7 @@ import random
 import threading
 from typing import Any
 
-from gome.errors import InvalidOutput
+from gome.errors import Converged, InvalidOutput
 from gome.reasoning.heuristic import diagnosis as dx
 from gome.reasoning.heuristic.drafts import choose_approach, draft_spec
 from gome.reasoning.heuristic.fixes import repair
@@ -25,7 +25,7 @@ from gome.reasoning.heuristic.profile import (
     metric_key,
     require_tabular,
 )
-from gome.reasoning.heuristic.proposals import choose, hypotheses_for
+from gome.reasoning.heuristic.proposals import choose, hypotheses_for, tried_from_best
 from gome.reasoning.heuristic.render import render
 from gome.reasoning.heuristic.review import review_run
 from gome.reasoning.heuristic.spec import SolutionSpec, recover_spec
@@ -110,15 +110,21 @@ class HeuristicReasoner:
         if out:
             return out
         # nothing the rules can address: offer generic, still single, changes
+        tried = tried_from_best(ctx)
         for name in ("capacity", "add_model", "seed_average", "slower_learning", "swap_model"):
             m = MUTATIONS[name]
-            if m.applies(spec, self.profile):
+            if m.applies(spec, self.profile) and name not in tried:
                 out.append(Hypothesis(
                     problem=FALLBACK_PROBLEM, statement=m.statement + ".", component=m.component,
                     scores=HypothesisScores(alignment=3, impact=4, novelty=5, feasibility=
                                             m.feasibility, risk_reward=m.risk_reward),
                     detail={"mutation": name, "set": m.patch(spec, self.profile),
                             "source": "feedback"}))
+        if not out:
+            assert ctx.best is not None
+            raise Converged(
+                f"every change the heuristic reasoner knows was run from step #{ctx.best.step_id} "
+                f"({len(tried)} of them) and none beat it")
         return out
 
     def select(self, ctx: Context, hypotheses: list[Hypothesis],
