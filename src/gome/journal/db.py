@@ -183,11 +183,16 @@ class Journal:
         sql += " ORDER BY id"
         return [StepRecord.model_validate_json(r[0]) for r in self._query(sql, tuple(args))]
 
+    @staticmethod
+    def _delete_step(c: sqlite3.Connection, step_id: int | None) -> None:
+        """Delete a step row; its LLM calls are kept (the money was spent) but detached."""
+        c.execute("UPDATE llm_calls SET step_id = NULL WHERE step_id = ?", (step_id,))
+        c.execute("DELETE FROM steps WHERE id = ?", (step_id,))
+
     def discard_step(self, step_id: int) -> None:
         """Remove a step that ended before anything ran (its trace converged while reasoning)."""
         with self._tx() as c:
-            c.execute("UPDATE llm_calls SET step_id = NULL WHERE step_id = ?", (step_id,))
-            c.execute("DELETE FROM steps WHERE id = ?", (step_id,))
+            self._delete_step(c, step_id)
 
     def drop_unfinished_steps(self) -> list[StepRecord]:
         """Remove steps that were in flight when the run died, so that resume redoes them.
@@ -198,8 +203,7 @@ class Journal:
             rows = c.execute("SELECT data FROM steps WHERE status != 'done'").fetchall()
             dropped = [StepRecord.model_validate_json(r[0]) for r in rows]
             for s in dropped:
-                c.execute("UPDATE llm_calls SET step_id = NULL WHERE step_id = ?", (s.id,))
-                c.execute("DELETE FROM steps WHERE id = ?", (s.id,))
+                self._delete_step(c, s.id)
         return dropped
 
     # -- success memory --------------------------------------------------------------------

@@ -61,8 +61,8 @@ def choose_approach(trace: int, siblings: list[str], n_train: int | None = None)
     drafted; the order puts distinct families first when the data is small."""
     names = [name for name, *_rest in APPROACHES]
     ranked = SMALL_DATA_ORDER if n_train is not None and n_train < SMALL_DATA_ROWS else names
-    taken = {names.index(name) for name in names for s in siblings
-             if s.lower().startswith(name)}
+    taken = {i for i, name in enumerate(names) if any(s.lower().startswith(name)
+                                                      for s in siblings)}
     order = [names.index(ranked[(trace + k) % len(ranked)]) for k in range(len(ranked))]
     for i in order:
         if i not in taken:

@@ -77,9 +77,11 @@ def _affordable(ctx: Context, cost: float) -> bool:
 
 
 def hypotheses_for(ctx: Context, gradient: Gradient, spec: SolutionSpec,
-                   profile: DataProfile) -> list[Hypothesis]:
+                   profile: DataProfile, tried: set[str]) -> list[Hypothesis]:
+    """Hypotheses for the gradient's problems, leaving out the changes in ``tried`` (already run
+    from the current best, see :func:`tried_from_best`)."""
     out: list[Hypothesis] = []
-    seen: set[str] = tried_from_best(ctx)
+    seen = set(tried)
     for problem in gradient.problems:
         for rank, name in enumerate(REMEDIES.get(problem.caption, [])):
             m = MUTATIONS[name]

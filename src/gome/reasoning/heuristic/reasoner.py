@@ -106,11 +106,11 @@ class HeuristicReasoner:
 
     def propose(self, ctx: Context, gradient: Gradient) -> list[Hypothesis]:
         spec = self._best_spec(ctx)
-        out = hypotheses_for(ctx, gradient, spec, self.profile)
+        tried = tried_from_best(ctx)
+        out = hypotheses_for(ctx, gradient, spec, self.profile, tried)
         if out:
             return out
         # nothing the rules can address: offer generic, still single, changes
-        tried = tried_from_best(ctx)
         for name in ("capacity", "add_model", "seed_average", "slower_learning", "swap_model"):
             m = MUTATIONS[name]
             if m.applies(spec, self.profile) and name not in tried:

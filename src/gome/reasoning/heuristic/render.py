@@ -37,14 +37,13 @@ def _env() -> Environment:
 def validation_text(spec: SolutionSpec) -> str:
     v = spec.validation
     if v.scheme == "holdout":
-        text = f"a {v.holdout_frac:.0%} hold-out split"
-        if spec.ensemble == "blend" and len(spec.models) > 1:
-            text += ", the blend of each half weighted on the other half"
-        return text
-    kind = {"kfold": "", "stratified": "stratified ", "group": f"grouped ({v.group_column}) "}
-    text = f"{v.n_splits}-fold {kind[v.scheme]}cross-validation (out-of-fold predictions)"
-    if spec.ensemble == "blend" and len(spec.models) > 1:
-        text += ", the blend of each fold weighted on the other folds"
+        text, part = f"a {v.holdout_frac:.0%} hold-out split", ("half", "half")
+    else:
+        kind = {"kfold": "", "stratified": "stratified ", "group": f"grouped ({v.group_column}) "}
+        text = f"{v.n_splits}-fold {kind[v.scheme]}cross-validation (out-of-fold predictions)"
+        part = ("fold", "folds")
+    if spec.ensemble == "blend" and len(spec.models) > 1:  # main.py cross-fits the weights
+        text += f", the blend of each {part[0]} weighted on the other {part[1]}"
     return text
 
 
