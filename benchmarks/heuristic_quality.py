@@ -19,6 +19,7 @@ import math
 import multiprocessing as mp
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,12 @@ def grade(path: Path | None, task) -> float | None:
 
 
 def run_competition(name: str, out: Path, budget: float, traces: int, seed: int,
-                    flaml: bool, max_rows: int | None, final_reruns: int = 0) -> dict:
+                    flaml: bool, max_rows: int | None, final_reruns: int = 0,
+                    build: Callable[[Path], object] | None = None) -> dict:
+    """One row: gome, its first draft, default LightGBM (and FLAML) graded on the held-out.
+
+    ``build(task_dir)`` writes the competition; by default the practice competition ``name``.
+    """
     from gome.api import make_config, run_config
     from gome.journal.db import Journal
     from gome.journal.models import StepKind
@@ -144,7 +150,10 @@ def run_competition(name: str, out: Path, budget: float, traces: int, seed: int,
     base = out / name
     task_dir = base / "task"
     if not task_dir.exists():
-        make_practice(name, task_dir, seed=seed, max_rows=max_rows)
+        if build is None:
+            make_practice(name, task_dir, seed=seed, max_rows=max_rows)
+        else:
+            build(task_dir)
     task = load_task(task_dir)
     row: dict = {"competition": name, "metric": task.metric,
                  "higher_is_better": task.higher_is_better}

@@ -10,7 +10,7 @@ import pytest
 
 from gome.errors import TaskError
 from gome.task.loader import load_task
-from gome.task.practice import list_practice, make_practice
+from gome.task.practice import PracticeSpec, list_practice, make_practice, write_competition
 
 PRACTICE = [s.name for s in list_practice()]
 
@@ -64,6 +64,28 @@ def test_practice_refuses_to_overwrite(tmp_path):
 def test_unknown_practice_name(tmp_path):
     with pytest.raises(TaskError, match="unknown practice competition 'nope'.*penguins"):
         make_practice("nope", tmp_path / "x")
+
+
+def test_any_table_becomes_a_competition_the_loader_reads(tmp_path):
+    """A data set outside the practice set (sklearn's bundled digits) written the same way."""
+    from sklearn.datasets import load_digits
+
+    frame = load_digits(as_frame=True).frame
+    spec = PracticeSpec(
+        name="digits", title="Handwritten digits", package="sklearn", item="load_digits",
+        origin="scikit-learn", target="target", metric="multi-class-log-loss",
+        shape="class-probabilities", summary="8x8 digit images as 64 pixel columns",
+        background="Predict the digit.", predict_text="the probability of each digit")
+    out = write_competition(spec, frame, tmp_path / "digits", seed=1)
+    task = load_task(out)
+    assert (task.metric, task.higher_is_better) == ("multi-class-log-loss", False)
+    assert task.target_columns == [str(d) for d in range(10)]
+    answers = pd.read_csv(task.answers)
+    assert len(answers) == round(len(frame) * 0.2)
+    assert (answers[task.target_columns].sum(axis=1) == 1).all()
+    assert "scikit-learn sklearn::load_digits" in (out / "gome-task.yaml").read_text()
+    with pytest.raises(TaskError, match="no column 'label' to predict"):
+        write_competition(spec.model_copy(update={"target": "label"}), frame, tmp_path / "x")
 
 
 def test_explicit_metric_overrides_the_task_file(tmp_path):

