@@ -282,3 +282,36 @@ def test_a_ray_job_whose_worker_dies_is_recorded_and_retried_once(ray_session, t
     assert len(job.history) == 1 and job.history[0].startswith("attempt 1: Ray: "), job.history
     assert any(word in job.history[0] for word in ("Crashed", "died", "Died")), job.history
     assert sum("died, retrying" in e for e in events) == 1
+
+
+OOM_SCRIPT = """
+import json, sys
+from pathlib import Path
+import ray
+from gome.sandbox.outcome import Limits
+from gome.scale.ray_executor import RayExecutor
+root = Path(sys.argv[1])
+ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+outcome = RayExecutor(isolation="none").run(root / "ws", root / "public",
+                                            limits=Limits(wall_time_s=100))
+print(json.dumps({"status": outcome.status.value, "message": outcome.message}))
+"""
+
+
+def test_a_run_ray_kills_for_memory_is_an_out_of_memory_outcome(tmp_path: Path, task: Path):
+    """Ray's memory monitor kills the run (its threshold set below what the node already uses,
+    in a Ray instance of its own): the outcome says out of memory, which the reasoners' fixes
+    recognise, instead of a generic sandbox failure."""
+    import os
+    import subprocess
+    import sys
+
+    _workspace(tmp_path / "ws", "import time\nblock = bytearray(200 * 2**20)\ntime.sleep(60)\n")
+    env = {**os.environ, "RAY_memory_usage_threshold": "0.01",
+           "RAY_memory_monitor_refresh_ms": "100", "RAY_ADDRESS": ""}
+    done = subprocess.run([sys.executable, "-c", OOM_SCRIPT, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == RunStatus.OUT_OF_MEMORY.value, outcome
+    assert "OutOfMemoryError" in outcome["message"] and "memory" in outcome["message"].lower()
