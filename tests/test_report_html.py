@@ -238,6 +238,9 @@ def test_tree_run_lists_every_node_with_its_parent(tmp_path: Path) -> None:
     j.close()
     assert {d["id"]: d["parent_id"] for d in data["steps"]} == {s.id: s.parent_id for s in steps}
     assert any(s.kind == StepKind.DEBUG for s in steps)
+    by_id = {s.id: s for s in steps}
+    assert all(by_id[s.parent_id].decision == Decision.FAILED
+               for s in steps if s.kind == StepKind.DEBUG)  # debug nodes repair failed nodes
     assert len(page.steps) == len(steps)
 
 

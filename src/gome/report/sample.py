@@ -149,11 +149,16 @@ def build_sample_run(run_dir: Path, steps: int = 24, traces: int = 3, optimizer:
         parent_id, prev_id = st["id"], st["prev"]
         parent_code = st["code"]
         if tree and nodes:
-            kind = StepKind.DRAFT if n < 3 else rng.choice([StepKind.UNDIRECTED, StepKind.DEBUG])
+            # as tree search does it: a debug node repairs a failed node, an improvement
+            # starts from a valid one
+            failed = [s for s in nodes if s.decision == Decision.FAILED]
+            valid = [s for s in nodes if s.valid] or nodes
+            kind = (StepKind.DRAFT if n < 3 else StepKind.DEBUG if failed and rng.random() < 0.35
+                    else StepKind.UNDIRECTED)
             if kind == StepKind.DRAFT:
                 parent_id, prev_id, parent_code = None, None, ""
             else:
-                parent = rng.choice(nodes)
+                parent = rng.choice(failed if kind == StepKind.DEBUG else valid)
                 parent_id, parent_code = parent.id, parent.code or _BASE_CODE
             prev_id = parent_id
         src = parent_code or _BASE_CODE
