@@ -221,23 +221,30 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/gome-heuristic-quality"))
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    results_path = args.out / "results.json"
+    rows = run_rows(args.out, args.comps.split(","), lambda name: run_competition(
+        name, args.out, args.budget, args.traces, args.seed, not args.no_flaml, args.max_rows,
+        args.final_reruns))
+    print(table(rows))
+
+
+def run_rows(out: Path, names: list[str], run_one: Callable[[str], dict]) -> list[dict]:
+    """Run each competition not yet in OUT/results.json, saving after each one (a rerun resumes);
+    a failure becomes a row with its traceback and the next competition goes on."""
+    results_path = out / "results.json"
     rows = json.loads(results_path.read_text()) if results_path.exists() else []
     done = {r["competition"] for r in rows}
-    for name in args.comps.split(","):
+    for name in names:
         if name in done:
             continue
         try:
-            row = run_competition(name, args.out, args.budget, args.traces, args.seed,
-                                  not args.no_flaml, args.max_rows, args.final_reruns)
+            row = run_one(name)
         except Exception:  # noqa: BLE001 - a benchmark row records the failure and goes on
             row = {"competition": name, "metric": "?", "higher_is_better": True,
                    "error": traceback.format_exc()[-2000:]}
         rows.append(row)
         results_path.write_text(json.dumps(rows, indent=2))
         print(table([row]).splitlines()[-1], flush=True)
-    print(table(rows))
-
+    return rows
 
 if __name__ == "__main__":
     main()

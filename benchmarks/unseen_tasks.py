@@ -15,16 +15,14 @@ Results go to OUT/results.json (a rerun resumes) and a markdown table on stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from heuristic_quality import run_competition, table  # noqa: E402
+from heuristic_quality import run_competition, run_rows, table  # noqa: E402
 
 
 def _rdata(package: str, item: str) -> pd.DataFrame:
@@ -109,23 +107,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/gome-unseen"))
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    results_path = args.out / "results.json"
-    rows = json.loads(results_path.read_text()) if results_path.exists() else []
-    done = {r["competition"] for r in rows}
-    for name in args.comps.split(","):
-        if name in done:
-            continue
-        if name not in UNSEEN:
-            sys.exit(f"unknown competition {name!r}: use some of {', '.join(UNSEEN)}.")
-        try:
-            row = run_competition(name, args.out, args.budget, args.traces, args.seed,
-                                  flaml=False, max_rows=None, build=builder(name, args.seed))
-        except Exception:  # noqa: BLE001 - a benchmark row records the failure and goes on
-            row = {"competition": name, "metric": "?", "higher_is_better": True,
-                   "error": traceback.format_exc()[-2000:]}
-        rows.append(row)
-        results_path.write_text(json.dumps(rows, indent=2))
-        print(table([row]).splitlines()[-1], flush=True)
+    names = args.comps.split(",")
+    unknown = [n for n in names if n not in UNSEEN]
+    if unknown:
+        sys.exit(f"unknown competition {unknown[0]!r}: use some of {', '.join(UNSEEN)}.")
+    rows = run_rows(args.out, names, lambda name: run_competition(
+        name, args.out, args.budget, args.traces, args.seed, flaml=False, max_rows=None,
+        build=builder(name, args.seed)))
     print(table(rows))
     print(summary(rows))
 
