@@ -42,6 +42,9 @@ def validation_text(spec: SolutionSpec) -> str:
         kind = {"kfold": "", "stratified": "stratified ", "group": f"grouped ({v.group_column}) "}
         text = f"{v.n_splits}-fold {kind[v.scheme]}cross-validation (out-of-fold predictions)"
         part = ("fold", "folds")
+    boosters = spec.early_stopping and any(m.kind in ("lightgbm", "xgboost") for m in spec.models)
+    if boosters and v.scheme != "holdout":  # main.py cross-fits the rounds
+        text += ", boosters scored at the median best round of the other folds"
     if spec.ensemble == "blend" and len(spec.models) > 1:  # main.py cross-fits the weights
         text += f", the blend of each {part[0]} weighted on the other {part[1]}"
     return text
